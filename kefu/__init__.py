@@ -1,0 +1,1 @@
+"""Composition root: builds the app from Settings, owns the CLI, migrations and staff web UI."""

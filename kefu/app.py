@@ -1,0 +1,102 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from core.errors import KefuError
+from core.settings import Settings
+from knowledge_base.embeddings import Embedder
+from knowledge_base.routes import router as kb_router
+
+from .services import Services, build_services
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("kefu")
+
+
+def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
+    settings = settings or Settings()
+    services = build_services(settings, embedder=embedder)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        rebuilt = await run_in_threadpool(services.kb.ensure_index)
+        if rebuilt:
+            log.info("rebuilt the FAQ index: %s", services.kb.index.state())
+        yield
+        services.engine.dispose()
+
+    app = FastAPI(
+        title="kefu",
+        version="0.1.0",
+        description="Customer-service chatbot with human handoff.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.services = services
+    app.state.kb = services.kb
+    app.include_router(kb_router)
+    _install_error_handlers(app)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> JSONResponse:
+        return _health(services)
+
+    return app
+
+
+def _health(services: Services) -> JSONResponse:
+    database = "ok"
+    try:
+        with services.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means unreachable, and we say which
+        database = f"error: {type(exc).__name__}"
+    state = services.kb.index.state()
+    current = database == "ok" and services.kb.index_is_current()
+    body: dict[str, Any] = {
+        "status": "ok" if database == "ok" else "degraded",
+        "database": database,
+        "index": {
+            "state": "ready" if current else "stale",
+            "model": state.model,
+            "entries": state.entries,
+            "vectors": state.vectors,
+            "kind": state.kind,
+            "revision": state.revision,
+        },
+    }
+    return JSONResponse(body, status_code=200 if database == "ok" else 503)
+
+
+def _error_body(code: str, message: str, details: list[Any]) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KefuError)
+    async def kefu_error(_request: Request, exc: KefuError) -> JSONResponse:
+        return JSONResponse(_error_body(exc.code, exc.message, exc.details), exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ())),
+                "message": err.get("msg", ""),
+            }
+            for err in exc.errors()
+        ]
+        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+        return JSONResponse(_error_body("invalid", summary or "invalid request", details), 422)

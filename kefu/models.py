@@ -1,0 +1,9 @@
+"""Every package's tables, imported in one place for migrations and tests."""
+
+from __future__ import annotations
+
+__all__ = ["import_all_models"]
+
+
+def import_all_models() -> None:
+    import knowledge_base.models  # noqa: F401

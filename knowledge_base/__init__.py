@@ -1,0 +1,1 @@
+"""FAQ entries and intents, their versioned edits, import and export, and hybrid retrieval."""

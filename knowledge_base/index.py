@@ -1,0 +1,309 @@
+"""The FAQ index: every published phrasing as a FAISS vector and a BM25 document, kept on disk.
+
+Each phrasing (an entry's question or one of its alternatives) gets an int64 vector id; an
+entry's score is its best phrasing's. Edits add and remove single vectors, never rebuild.
+On disk, every save writes a new generation directory and then swaps the ``CURRENT`` pointer
+with an atomic rename, so a process killed mid-save leaves the previous generation usable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+from core.language import han_ratio
+
+from .embeddings import Embedder
+from .lexical import BM25Index
+
+__all__ = ["FaqIndex", "Hit", "IndexState", "IndexedEntry", "PreparedEntry"]
+
+Progress = Callable[[int, int], None]
+
+# Below this many vectors an exact flat index answers in well under a millisecond; above it,
+# an inverted-file index keeps a search at a few milliseconds.
+_IVF_THRESHOLD = 20_000
+_NPROBE = 16
+_FORMAT = 1
+
+# One query at a time is memory-bound; OpenMP threads only add contention (measured 5x slower
+# for a single query on two cores).
+faiss.omp_set_num_threads(1)
+
+
+@dataclass(frozen=True)
+class IndexedEntry:
+    """What the index needs of a published FAQ entry."""
+
+    entry_id: str
+    language: str
+    phrasings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PreparedEntry:
+    """An entry with its embeddings computed, ready to be applied without any further failure."""
+
+    entry: IndexedEntry
+    vectors: npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Hit:
+    entry_id: str
+    score: float
+    dense: float
+    lexical: float
+    phrasing: str
+    language: str
+
+
+@dataclass
+class IndexState:
+    model: str
+    revision: int
+    entries: int
+    vectors: int
+    kind: str
+
+
+@dataclass
+class _Phrasing:
+    entry_id: str
+    text: str
+    language: str
+
+
+class FaqIndex:
+    def __init__(
+        self,
+        embedder: Embedder,
+        directory: Path,
+        *,
+        dense_weight_latin: float = 0.8,
+        dense_weight_han: float = 0.2,
+    ) -> None:
+        self._embedder = embedder
+        self._dir = directory
+        self._weight_latin = dense_weight_latin
+        self._weight_han = dense_weight_han
+        self._lock = threading.RLock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._dense: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(self._embedder.dim))
+        self._lexical = BM25Index()
+        self._phrasings: dict[int, _Phrasing] = {}
+        self._entry_vids: dict[str, list[int]] = {}
+        self._next_vid = 0
+        self._revision = -1
+        self._loaded = False
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def model(self) -> str:
+        return self._embedder.name
+
+    def state(self) -> IndexState:
+        with self._lock:
+            kind = "ivf" if isinstance(self._dense, faiss.IndexIVF) else "flat"
+            return IndexState(
+                model=self.model,
+                revision=self._revision,
+                entries=len(self._entry_vids),
+                vectors=len(self._phrasings),
+                kind=kind,
+            )
+
+    def is_current(self, revision: int) -> bool:
+        with self._lock:
+            return self._loaded and self._revision == revision
+
+    def entry_ids(self) -> set[str]:
+        with self._lock:
+            return set(self._entry_vids)
+
+    # -- building --------------------------------------------------------------------------
+
+    def prepare(self, entry: IndexedEntry) -> PreparedEntry:
+        return PreparedEntry(entry, self._embedder.encode(list(entry.phrasings)))
+
+    def rebuild(
+        self, entries: list[IndexedEntry], *, revision: int, progress: Progress | None = None
+    ) -> None:
+        texts = [text for entry in entries for text in entry.phrasings]
+        vectors = np.zeros((len(texts), self._embedder.dim), dtype=np.float32)
+        batch = 256
+        for start in range(0, len(texts), batch):
+            vectors[start : start + batch] = self._embedder.encode(texts[start : start + batch])
+            if progress:
+                progress(min(start + batch, len(texts)), len(texts))
+        with self._lock:
+            self._reset()
+            self._dense = _new_dense(self._embedder.dim, vectors)
+            offset = 0
+            for entry in entries:
+                count = len(entry.phrasings)
+                self._insert(PreparedEntry(entry, vectors[offset : offset + count]))
+                offset += count
+            self._lexical.build({vid: p.text for vid, p in self._phrasings.items()})
+            self._revision = revision
+            self._loaded = True
+        if progress and not texts:
+            progress(0, 0)
+
+    def apply(self, *, upserts: list[PreparedEntry], removals: list[str], revision: int) -> None:
+        """Bring single entries up to date; cheap enough to run on every edit."""
+        with self._lock:
+            for entry_id in [*removals, *(p.entry.entry_id for p in upserts)]:
+                self._drop(entry_id)
+            for prepared in upserts:
+                for vid in self._insert(prepared):
+                    self._lexical.add(vid, self._phrasings[vid].text)
+            self._revision = revision
+
+    def _insert(self, prepared: PreparedEntry) -> list[int]:
+        entry = prepared.entry
+        vids = list(range(self._next_vid, self._next_vid + len(entry.phrasings)))
+        self._next_vid += len(vids)
+        if vids:
+            self._dense.add_with_ids(prepared.vectors, np.asarray(vids, dtype=np.int64))
+        for vid, text in zip(vids, entry.phrasings, strict=True):
+            self._phrasings[vid] = _Phrasing(entry.entry_id, text, entry.language)
+        self._entry_vids[entry.entry_id] = vids
+        return vids
+
+    def _drop(self, entry_id: str) -> None:
+        vids = self._entry_vids.pop(entry_id, [])
+        if not vids:
+            return
+        # The SWIG wrapper accepts an id array; its stub only lists IDSelector.
+        self._dense.remove_ids(np.asarray(vids, dtype=np.int64))  # type: ignore[arg-type]
+        for vid in vids:
+            del self._phrasings[vid]
+            self._lexical.remove(vid)
+
+    # -- searching -------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        language: str | None = None,
+        query_vector: npt.NDArray[np.float32] | None = None,
+    ) -> list[Hit]:
+        """Entries ranked by fused score: w * dense cosine + (1 - w) * normalised BM25."""
+        if query_vector is None:
+            query_vector = self._embedder.encode([query])[0]
+        share = han_ratio(query)
+        weight = self._weight_latin + (self._weight_han - self._weight_latin) * share
+        pool = max(50, k * 10)
+        with self._lock:
+            if not self._phrasings:
+                return []
+            dense = self._dense_scores(query_vector, pool)
+            lexical = dict(self._lexical.search(query, pool))
+            best: dict[str, Hit] = {}
+            for vid in dense.keys() | lexical.keys():
+                phrasing = self._phrasings.get(vid)
+                if phrasing is None or (language and phrasing.language != language):
+                    continue
+                d = max(0.0, dense.get(vid, 0.0))
+                lex = lexical.get(vid, 0.0)
+                score = weight * d + (1.0 - weight) * lex
+                current = best.get(phrasing.entry_id)
+                if current is None or score > current.score:
+                    best[phrasing.entry_id] = Hit(
+                        phrasing.entry_id, score, d, lex, phrasing.text, phrasing.language
+                    )
+        return sorted(best.values(), key=lambda hit: hit.score, reverse=True)[:k]
+
+    def _dense_scores(self, vector: npt.NDArray[np.float32], k: int) -> dict[int, float]:
+        scores, ids = self._dense.search(vector.reshape(1, -1), min(k, len(self._phrasings)))
+        return {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}
+
+    # -- persistence -----------------------------------------------------------------------
+
+    def save(self) -> None:
+        with self._lock:
+            self._dir.mkdir(parents=True, exist_ok=True)
+            generation = f"gen-{self._revision:012d}-{os.getpid()}-{threading.get_ident()}"
+            target = self._dir / generation
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir()
+            faiss.write_index(self._dense, str(target / "dense.faiss"))
+            meta = {
+                "format": _FORMAT,
+                "model": self.model,
+                "dim": self._embedder.dim,
+                "revision": self._revision,
+                "next_vid": self._next_vid,
+                "phrasings": {str(vid): asdict(p) for vid, p in self._phrasings.items()},
+            }
+            (target / "meta.json").write_text(json.dumps(meta, ensure_ascii=False))
+            _fsync_dir(target)
+            pointer = self._dir / "CURRENT.tmp"
+            pointer.write_text(generation)
+            os.replace(pointer, self._dir / "CURRENT")
+            _fsync_dir(self._dir)
+            for old in self._dir.glob("gen-*"):
+                if old.name != generation:
+                    shutil.rmtree(old, ignore_errors=True)
+
+    def load(self) -> bool:
+        """Load the saved generation; False if there is none, or it is unreadable or foreign."""
+        try:
+            generation = (self._dir / "CURRENT").read_text().strip()
+            directory = self._dir / generation
+            meta = json.loads((directory / "meta.json").read_text())
+            if meta.get("format") != _FORMAT or meta.get("model") != self.model:
+                return False
+            if meta.get("dim") != self._embedder.dim:
+                return False
+            dense = faiss.read_index(str(directory / "dense.faiss"))
+            if isinstance(dense, faiss.IndexIVF):
+                dense.nprobe = _NPROBE
+        except (OSError, ValueError, RuntimeError):
+            return False
+        with self._lock:
+            self._reset()
+            self._dense = dense
+            self._phrasings = {int(v): _Phrasing(**p) for v, p in meta["phrasings"].items()}
+            for vid, phrasing in sorted(self._phrasings.items()):
+                self._entry_vids.setdefault(phrasing.entry_id, []).append(vid)
+            self._lexical.build({vid: p.text for vid, p in self._phrasings.items()})
+            self._next_vid = int(meta["next_vid"])
+            self._revision = int(meta["revision"])
+            self._loaded = True
+        return True
+
+
+def _new_dense(dim: int, vectors: npt.NDArray[np.float32]) -> faiss.Index:
+    if len(vectors) < _IVF_THRESHOLD:
+        return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+    nlist = int(4 * np.sqrt(len(vectors)))
+    quantizer = faiss.IndexFlatIP(dim)
+    ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    ivf.train(vectors)
+    ivf.nprobe = _NPROBE
+    # IVF indexes take ids directly and support remove_ids without an IDMap wrapper.
+    return ivf
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

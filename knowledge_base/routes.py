@@ -1,0 +1,237 @@
+"""The knowledge-base admin REST API. Handlers parse, call one service method, and serialise.
+
+Handlers are plain ``def`` so FastAPI runs them in its thread pool: embedding an edit and
+writing the index never block the event loop.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
+from pydantic import BaseModel
+
+from core.auth import StaffActor
+
+from . import io as kb_io
+from .schemas import (
+    EntryStatus,
+    FaqEntryCreate,
+    FaqEntryPublic,
+    FaqEntryUpdate,
+    IntentCreate,
+    IntentPublic,
+    IntentUpdate,
+    RevisionPublic,
+)
+from .service import EntryFilter, ImportReport, KnowledgeBase
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/admin/kb", tags=["knowledge base"])
+
+
+def _kb(request: Request) -> KnowledgeBase:
+    kb: KnowledgeBase = request.app.state.kb
+    return kb
+
+
+KB = Annotated[KnowledgeBase, Depends(_kb)]
+
+
+class FaqPage(BaseModel):
+    items: list[FaqEntryPublic]
+    total: int
+
+
+class RollbackRequest(BaseModel):
+    version: int
+
+
+class SearchHit(BaseModel):
+    entry: FaqEntryPublic
+    score: float
+    dense: float
+    lexical: float
+    phrasing: str
+
+
+class SearchResult(BaseModel):
+    query: str
+    hits: list[SearchHit]
+
+
+class ImportResult(BaseModel):
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    intents_created: list[str]
+    intents_updated: list[str]
+    intents_unchanged: list[str]
+
+
+@router.get("/faqs", response_model=FaqPage)
+def list_faqs(
+    kb: KB,
+    _actor: StaffActor,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    category: str | None = None,
+    language: str | None = None,
+    status_: Annotated[EntryStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> FaqPage:
+    flt = EntryFilter(q, category, language, status_, limit, offset)
+    items, total = kb.list_entries(flt)
+    return FaqPage(items=[FaqEntryPublic.model_validate(i) for i in items], total=total)
+
+
+@router.post("/faqs", response_model=FaqEntryPublic, status_code=status.HTTP_201_CREATED)
+def create_faq(kb: KB, actor: StaffActor, body: FaqEntryCreate) -> FaqEntryPublic:
+    return FaqEntryPublic.model_validate(kb.create_entry(data=body, author=actor.name))
+
+
+@router.get("/faqs/{entry_id}", response_model=FaqEntryPublic)
+def get_faq(kb: KB, _actor: StaffActor, entry_id: str) -> FaqEntryPublic:
+    return FaqEntryPublic.model_validate(kb.get_entry(entry_id))
+
+
+@router.patch("/faqs/{entry_id}", response_model=FaqEntryPublic)
+def update_faq(kb: KB, actor: StaffActor, entry_id: str, body: FaqEntryUpdate) -> FaqEntryPublic:
+    entry = kb.update_entry(entry_id=entry_id, data=body, author=actor.name)
+    return FaqEntryPublic.model_validate(entry)
+
+
+@router.delete("/faqs/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_faq(kb: KB, actor: StaffActor, entry_id: str) -> Response:
+    kb.delete_entry(entry_id=entry_id, author=actor.name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/faqs/{entry_id}/publish", response_model=FaqEntryPublic)
+def publish_faq(kb: KB, actor: StaffActor, entry_id: str) -> FaqEntryPublic:
+    entry = kb.set_status(entry_id=entry_id, status=EntryStatus.published, author=actor.name)
+    return FaqEntryPublic.model_validate(entry)
+
+
+@router.post("/faqs/{entry_id}/unpublish", response_model=FaqEntryPublic)
+def unpublish_faq(kb: KB, actor: StaffActor, entry_id: str) -> FaqEntryPublic:
+    entry = kb.set_status(entry_id=entry_id, status=EntryStatus.draft, author=actor.name)
+    return FaqEntryPublic.model_validate(entry)
+
+
+@router.post("/faqs/{entry_id}/archive", response_model=FaqEntryPublic)
+def archive_faq(kb: KB, actor: StaffActor, entry_id: str) -> FaqEntryPublic:
+    entry = kb.set_status(entry_id=entry_id, status=EntryStatus.archived, author=actor.name)
+    return FaqEntryPublic.model_validate(entry)
+
+
+@router.get("/faqs/{entry_id}/history", response_model=list[RevisionPublic])
+def faq_history(kb: KB, _actor: StaffActor, entry_id: str) -> list[RevisionPublic]:
+    return [RevisionPublic.model_validate(r) for r in kb.history("faq", entry_id)]
+
+
+@router.post("/faqs/{entry_id}/rollback", response_model=FaqEntryPublic)
+def rollback_faq(kb: KB, actor: StaffActor, entry_id: str, body: RollbackRequest) -> FaqEntryPublic:
+    entry = kb.rollback_entry(entry_id=entry_id, version=body.version, author=actor.name)
+    return FaqEntryPublic.model_validate(entry)
+
+
+@router.get("/search", response_model=SearchResult)
+def search_faqs(
+    kb: KB,
+    _actor: StaffActor,
+    q: Annotated[str, Query(min_length=1, max_length=2000)],
+    k: Annotated[int, Query(ge=1, le=50)] = 5,
+    language: str | None = None,
+) -> SearchResult:
+    hits = kb.search(q, k=k, language=language)
+    entries = kb.get_entries([h.entry_id for h in hits])
+    return SearchResult(
+        query=q,
+        hits=[
+            SearchHit(
+                entry=FaqEntryPublic.model_validate(entries[h.entry_id]),
+                score=h.score,
+                dense=h.dense,
+                lexical=h.lexical,
+                phrasing=h.phrasing,
+            )
+            for h in hits
+            if h.entry_id in entries
+        ],
+    )
+
+
+@router.post("/import", response_model=ImportResult)
+def import_file(
+    request: Request,
+    kb: KB,
+    actor: StaffActor,
+    file: Annotated[UploadFile, File(description="CSV, JSON, YAML or Markdown")],
+    fmt: Annotated[kb_io.FileFormat | None, Query(alias="format")] = None,
+    default_status: Annotated[EntryStatus, Query(alias="status")] = EntryStatus.published,
+) -> ImportResult:
+    limit: int = request.app.state.settings.max_import_bytes
+    raw = file.file.read(limit + 1)
+    if len(raw) > limit:
+        raise kb_io.ImportFileError(f"the file is larger than {limit} bytes")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise kb_io.ImportFileError(f"the file is not UTF-8 text (byte {exc.start})") from None
+    parsed = kb_io.parse(
+        text, fmt or kb_io.format_for_path(file.filename or ""), default_status=default_status
+    )
+    report = kb.import_records(faqs=parsed.faqs, intents=parsed.intents, author=actor.name)
+    return _import_result(report)
+
+
+def _import_result(report: ImportReport) -> ImportResult:
+    return ImportResult(**vars(report))
+
+
+@router.get("/export")
+def export_file(
+    kb: KB,
+    _actor: StaffActor,
+    fmt: Annotated[kb_io.FileFormat, Query(alias="format")] = kb_io.FileFormat.json,
+) -> Response:
+    body = kb_io.dump(kb.all_entries(), kb.list_intents(), fmt)
+    media = {"csv": "text/csv", "json": "application/json", "yaml": "application/yaml"}
+    return Response(
+        body,
+        media_type=f"{media.get(fmt, 'text/markdown')}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="kefu-kb.{fmt}"'},
+    )
+
+
+@router.get("/intents", response_model=list[IntentPublic])
+def list_intents(kb: KB, _actor: StaffActor) -> list[IntentPublic]:
+    return [IntentPublic.model_validate(i) for i in kb.list_intents()]
+
+
+@router.post("/intents", response_model=IntentPublic, status_code=status.HTTP_201_CREATED)
+def create_intent(kb: KB, actor: StaffActor, body: IntentCreate) -> IntentPublic:
+    return IntentPublic.model_validate(kb.create_intent(data=body, author=actor.name))
+
+
+@router.get("/intents/{name}", response_model=IntentPublic)
+def get_intent(kb: KB, _actor: StaffActor, name: str) -> IntentPublic:
+    return IntentPublic.model_validate(kb.get_intent(name))
+
+
+@router.patch("/intents/{name}", response_model=IntentPublic)
+def update_intent(kb: KB, actor: StaffActor, name: str, body: IntentUpdate) -> IntentPublic:
+    return IntentPublic.model_validate(kb.update_intent(name=name, data=body, author=actor.name))
+
+
+@router.delete("/intents/{name}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_intent(kb: KB, actor: StaffActor, name: str) -> Response:
+    kb.delete_intent(name=name, author=actor.name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/intents/{name}/history", response_model=list[RevisionPublic])
+def intent_history(kb: KB, _actor: StaffActor, name: str) -> list[RevisionPublic]:
+    return [RevisionPublic.model_validate(r) for r in kb.history("intent", name)]

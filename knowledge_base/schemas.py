@@ -1,0 +1,198 @@
+"""Request and response shapes for FAQ entries and intents, with their shared validation."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from core.language import SUPPORTED_LANGUAGES
+
+__all__ = [
+    "MAX_ANSWER_CHARS",
+    "MAX_QUESTION_CHARS",
+    "EntryStatus",
+    "FaqEntryCreate",
+    "FaqEntryPublic",
+    "FaqEntryUpdate",
+    "IntentAction",
+    "IntentCreate",
+    "IntentPublic",
+    "IntentUpdate",
+    "RevisionPublic",
+]
+
+MAX_QUESTION_CHARS = 500
+MAX_ANSWER_CHARS = 5000
+MAX_ALTERNATIVES = 50
+MAX_EXAMPLES = 2000
+
+# Ids travel in URL paths, so no slashes; no whitespace, so they survive CSV and copy-paste.
+_ID_PATTERN = re.compile(r"^[^\s/\\]{1,64}$")
+
+
+class EntryStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+    archived = "archived"
+
+
+class IntentAction(StrEnum):
+    respond = "respond"
+    handoff = "handoff"
+
+
+def _check_language(value: str) -> str:
+    if value not in SUPPORTED_LANGUAGES:
+        raise ValueError(f"unknown language {value!r}; use an ISO 639-1 code such as en or zh")
+    return value
+
+
+def _check_id(value: str) -> str:
+    if not _ID_PATTERN.match(value):
+        raise ValueError("ids are 1-64 characters without spaces or slashes")
+    return value
+
+
+def _no_blank_items(values: list[str]) -> list[str]:
+    cleaned = [v.strip() for v in values]
+    if any(not v for v in cleaned):
+        raise ValueError("phrasings must not be empty")
+    # Keep order, drop repeats: a phrasing listed twice is one phrasing.
+    return list(dict.fromkeys(cleaned))
+
+
+Question = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_CHARS)
+]
+Answer = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ANSWER_CHARS)
+]
+Language = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_language)]
+EntryId = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_id)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Alternatives = Annotated[
+    list[Question], Field(max_length=MAX_ALTERNATIVES), AfterValidator(_no_blank_items)
+]
+
+
+class FaqEntryCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: EntryId | None = None
+    question: Question
+    alternatives: Alternatives = []
+    answer: Answer
+    category: Category = "general"
+    language: Language | None = Field(
+        default=None, description="Detected from the question if omitted."
+    )
+    tags: list[Tag] = []
+    status: EntryStatus = EntryStatus.draft
+
+
+class FaqEntryUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: Question | None = None
+    alternatives: Alternatives | None = None
+    answer: Answer | None = None
+    category: Category | None = None
+    language: Language | None = None
+    tags: list[Tag] | None = None
+    status: EntryStatus | None = None
+    expected_version: int | None = Field(
+        default=None, description="Reject the edit with 409 if the entry has moved on since."
+    )
+
+
+class FaqEntryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    question: str
+    alternatives: list[str]
+    answer: str
+    category: str
+    language: str
+    tags: list[str]
+    status: EntryStatus
+    version: int
+    author: str
+    created_at: datetime
+    updated_at: datetime
+
+
+IntentName = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_id)]
+Example = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_CHARS)
+]
+
+
+def _check_language_keys(values: dict[str, object]) -> dict[str, object]:
+    for language in values:
+        _check_language(language)
+    return values
+
+
+Responses = Annotated[
+    dict[str, Annotated[str, StringConstraints(max_length=MAX_ANSWER_CHARS)]],
+    AfterValidator(_check_language_keys),
+]
+Examples = Annotated[
+    dict[str, Annotated[list[Example], Field(max_length=MAX_EXAMPLES)]],
+    AfterValidator(_check_language_keys),
+]
+Description = Annotated[str, StringConstraints(max_length=500)]
+
+
+class IntentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: IntentName
+    description: Description = ""
+    action: IntentAction = IntentAction.respond
+    responses: Responses = {}
+    examples: Examples = {}
+
+
+class IntentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: Description | None = None
+    action: IntentAction | None = None
+    responses: Responses | None = None
+    examples: Examples | None = None
+    expected_version: int | None = None
+
+
+class IntentPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    description: str
+    action: IntentAction
+    responses: dict[str, str]
+    examples: dict[str, list[str]]
+    version: int
+    author: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class RevisionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    entity: str
+    entity_id: str
+    version: int
+    action: str
+    author: str
+    created_at: datetime
+    changes: dict[str, object]
+    snapshot: dict[str, object] | None

@@ -1,0 +1,72 @@
+"""Shared fixtures: a real database per test (SQLite, and PostgreSQL when configured), a real
+embedding model loaded once per session, and the app built through its own factory."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from core.db import make_engine
+from core.settings import DEFAULT_EMBEDDING_MODEL, Settings
+from kefu import db as migrations
+from kefu.app import create_app
+from knowledge_base.embeddings import SentenceEmbedder
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_URL = os.environ.get("KEFU_TEST_DATABASE_URL", "")
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip locally when a real service is missing; under CI a missing service is a failure."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: nothing may skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceEmbedder:
+    return SentenceEmbedder(DEFAULT_EMBEDDING_MODEL)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'kefu.db'}"
+        return
+    need(bool(POSTGRES_URL), "KEFU_TEST_DATABASE_URL is not set")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "var", database_url=database_url, _env_file=None)
+
+
+@pytest.fixture
+def migrated(settings: Settings) -> Settings:
+    engine = make_engine(settings.resolved_database_url)
+    migrations.upgrade(engine)
+    engine.dispose()
+    return settings
+
+
+@pytest.fixture
+def client(migrated: Settings, embedder: SentenceEmbedder) -> Iterator[TestClient]:
+    with TestClient(create_app(migrated, embedder=embedder)) as test_client:
+        yield test_client
