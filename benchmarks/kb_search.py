@@ -1,0 +1,145 @@
+"""Search latency at scale and edit-to-searchable latency of the FAQ index.
+
+    .venv/bin/python benchmarks/kb_search.py [--phrasings 100000] [--queries 1000]
+
+Search: real questions (LCQMC and BANKING77 from ../shared/data, never committed) are embedded
+once with the configured model, then replicated with small perturbations until the index holds
+the requested number of phrasings. Timed: FaqIndex.search with the query vector supplied, so the
+figure excludes the query's embedding, as the target states. Edit: through the HTTP API on the
+demo knowledge base, the time from PATCH sent to the new phrasing ranking first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from core.settings import DEFAULT_EMBEDDING_MODEL
+from knowledge_base.embeddings import SentenceEmbedder
+from knowledge_base.index import FaqIndex, IndexedEntry
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+CACHE = Path(tempfile.gettempdir()) / "kefu-bench-embeddings.npy"
+
+
+class _Precomputed:
+    """Serves vectors computed once up front, so the build measures indexing, not the model."""
+
+    def __init__(self, texts: list[str], vectors: npt.NDArray[np.float32], name: str) -> None:
+        self._rows = {text: vectors[i] for i, text in enumerate(texts)}
+        self.dim = vectors.shape[1]
+        self.name = name
+
+    def encode(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        return np.stack([self._rows[t] for t in texts]).astype(np.float32)
+
+
+def _corpus() -> list[str]:
+    texts: list[str] = []
+    with (DATA / "lcqmc" / "dev.txt").open(encoding="utf-8") as handle:
+        for line in handle:
+            texts.extend(line.rstrip("\n").split("\t")[:2])
+    for name in ("train.csv", "test.csv"):
+        with (DATA / "banking77" / name).open(encoding="utf-8", newline="") as handle:
+            texts.extend(row["text"] for row in csv.DictReader(handle))
+    return list(dict.fromkeys(t.strip() for t in texts if t.strip()))
+
+
+def _percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
+    return f"p50={pick(0.50):.2f} ms p95={pick(0.95):.2f} ms p99={pick(0.99):.2f} ms"
+
+
+def bench_search(embedder: SentenceEmbedder, phrasings: int, queries: int) -> None:
+    base = _corpus()
+    if CACHE.exists() and np.load(CACHE, mmap_mode="r").shape[0] == len(base):
+        vectors = np.load(CACHE)
+    else:
+        started = time.perf_counter()
+        vectors = embedder.encode(base)
+        np.save(CACHE, vectors)
+        print(f"embedded {len(base)} real questions in {time.perf_counter() - started:.0f} s")
+    rng = np.random.default_rng(7)
+    texts: list[str] = []
+    rows: list[npt.NDArray[np.float32]] = []
+    for i in range(phrasings):
+        copy, j = divmod(i, len(base))
+        texts.append(base[j] if copy == 0 else f"{base[j]} ({copy})")
+        vector = vectors[j] if copy == 0 else vectors[j] + rng.normal(0, 0.02, vectors.shape[1])
+        rows.append((vector / np.linalg.norm(vector)).astype(np.float32))
+    matrix = np.stack(rows)
+    entries = [
+        IndexedEntry(f"e{n}", "en", tuple(texts[n * 5 : n * 5 + 5])) for n in range(phrasings // 5)
+    ]
+    with tempfile.TemporaryDirectory() as scratch:
+        index = FaqIndex(_Precomputed(texts, matrix, embedder.name), Path(scratch))
+        started = time.perf_counter()
+        index.rebuild(entries, revision=1)
+        build = time.perf_counter() - started
+        state = index.state()
+        print(f"index: {state.vectors} phrasings, {state.entries} entries, kind={state.kind}, "
+              f"built in {build:.1f} s")
+        picks = rng.choice(len(base), size=queries, replace=False)
+        samples = []
+        for j in picks:
+            query_vector = (vectors[j] + rng.normal(0, 0.05, vectors.shape[1])).astype(np.float32)
+            query_vector /= np.linalg.norm(query_vector)
+            started = time.perf_counter()
+            index.search(base[j], k=5, query_vector=query_vector)
+            samples.append(time.perf_counter() - started)
+        print(f"search (hybrid, k=5, excluding query embedding): {_percentiles(samples)}")
+
+
+def bench_edit(embedder: SentenceEmbedder, rounds: int) -> None:
+    from fastapi.testclient import TestClient
+
+    from core.settings import Settings
+    from kefu import db as migrations
+    from kefu.app import create_app
+    from knowledge_base import io as kb_io
+
+    demo = Path(__file__).resolve().parents[1] / "knowledge_base" / "demo"
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = Settings(data_dir=Path(scratch), database_url="", _env_file=None)
+        app = create_app(settings, embedder=embedder)
+        migrations.upgrade(app.state.services.engine)
+        with TestClient(app) as client:
+            for path in sorted(demo.glob("faqs.*.yaml")):
+                parsed = kb_io.parse(path.read_text("utf-8"), kb_io.FileFormat.yaml)
+                app.state.kb.import_records(faqs=parsed.faqs, author="bench")
+            entry_id = "en-order-track" if app.state.kb.get_entries(["en-order-track"]) else None
+            entry_id = entry_id or app.state.kb.all_entries()[0].id
+            samples = []
+            for n in range(rounds):
+                phrase = f"quokka parcel lighthouse number {n}"
+                started = time.perf_counter()
+                client.patch(f"/api/admin/kb/faqs/{entry_id}", json={"alternatives": [phrase]})
+                hits = client.get("/api/admin/kb/search", params={"q": phrase}).json()["hits"]
+                samples.append(time.perf_counter() - started)
+                assert hits and hits[0]["entry"]["id"] == entry_id
+            print(f"edit -> searchable via HTTP ({len(samples)} edits, "
+                  f"{app.state.kb.index.state().vectors} phrasings): {_percentiles(samples)}; "
+                  f"max={max(samples) * 1000:.0f} ms mean={statistics.mean(samples) * 1000:.0f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phrasings", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--edits", type=int, default=50)
+    args = parser.parse_args()
+    embedder = SentenceEmbedder(DEFAULT_EMBEDDING_MODEL)
+    bench_edit(embedder, args.edits)
+    bench_search(embedder, args.phrasings, args.queries)
+
+
+if __name__ == "__main__":
+    main()
