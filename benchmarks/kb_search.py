@@ -54,7 +54,10 @@ def _corpus() -> list[str]:
 
 def _percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
     return f"p50={pick(0.50):.2f} ms p95={pick(0.95):.2f} ms p99={pick(0.99):.2f} ms"
 
 
@@ -85,8 +88,10 @@ def bench_search(embedder: SentenceEmbedder, phrasings: int, queries: int) -> No
         index.rebuild(entries, revision=1)
         build = time.perf_counter() - started
         state = index.state()
-        print(f"index: {state.vectors} phrasings, {state.entries} entries, kind={state.kind}, "
-              f"built in {build:.1f} s")
+        print(
+            f"index: {state.vectors} phrasings, {state.entries} entries, kind={state.kind}, "
+            f"built in {build:.1f} s"
+        )
         picks = rng.choice(len(base), size=queries, replace=False)
         samples = []
         for j in picks:
@@ -124,10 +129,13 @@ def bench_edit(embedder: SentenceEmbedder, rounds: int) -> None:
                 client.patch(f"/api/admin/kb/faqs/{entry_id}", json={"alternatives": [phrase]})
                 hits = client.get("/api/admin/kb/search", params={"q": phrase}).json()["hits"]
                 samples.append(time.perf_counter() - started)
-                assert hits and hits[0]["entry"]["id"] == entry_id
-            print(f"edit -> searchable via HTTP ({len(samples)} edits, "
-                  f"{app.state.kb.index.state().vectors} phrasings): {_percentiles(samples)}; "
-                  f"max={max(samples) * 1000:.0f} ms mean={statistics.mean(samples) * 1000:.0f} ms")
+                assert hits
+                assert hits[0]["entry"]["id"] == entry_id
+            print(
+                f"edit -> searchable via HTTP ({len(samples)} edits, "
+                f"{app.state.kb.index.state().vectors} phrasings): {_percentiles(samples)}; "
+                f"max={max(samples) * 1000:.0f} ms mean={statistics.mean(samples) * 1000:.0f} ms"
+            )
 
 
 def main() -> None:

@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     dense_weight_latin: float = Field(default=0.8, ge=0.0, le=1.0)
     dense_weight_han: float = Field(default=0.2, ge=0.0, le=1.0)
 
+    # Realtime fan-out: memory:// in one process, redis://host:port/db across several.
+    broker_url: str = "memory://"
+
+    # Customer chat.
+    max_message_chars: int = Field(default=2000, ge=1)
+    faq_answer_score: float = Field(default=0.62, ge=0.0, le=1.0)
+    faq_clarify_score: float = Field(default=0.40, ge=0.0, le=1.0)
+    max_consecutive_misses: int = Field(default=2, ge=1)
+    escalate_sentiment_score: float = Field(default=-0.6, ge=-1.0, le=0.0)
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -48,3 +58,7 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"

@@ -13,6 +13,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
+from bot.routes import admin_router as exchanges_router
+from bot.routes import router as chat_router
+from core.broker import make_broker
 from core.errors import KefuError
 from core.settings import Settings
 from knowledge_base.embeddings import Embedder
@@ -29,12 +32,17 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     settings = settings or Settings()
     services = build_services(settings, embedder=embedder)
 
+    broker = make_broker(settings.broker_url)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         rebuilt = await run_in_threadpool(services.kb.ensure_index)
         if rebuilt:
             log.info("rebuilt the FAQ index: %s", services.kb.index.state())
+        await run_in_threadpool(services.intents.start)
+        await run_in_threadpool(services.chat.warm_up)
         yield
+        await broker.close()
         services.engine.dispose()
 
     app = FastAPI(
@@ -46,7 +54,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.settings = settings
     app.state.services = services
     app.state.kb = services.kb
+    app.state.chat = services.chat
+    app.state.broker = broker
     app.include_router(kb_router)
+    app.include_router(chat_router)
+    app.include_router(exchanges_router)
     _install_error_handlers(app)
 
     @app.get("/healthz", tags=["ops"])
@@ -65,8 +77,13 @@ def _health(services: Services) -> JSONResponse:
         database = f"error: {type(exc).__name__}"
     state = services.kb.index.state()
     current = database == "ok" and services.kb.index_is_current()
+    model = services.intents.model
     body: dict[str, Any] = {
         "status": "ok" if database == "ok" else "degraded",
+        "intents": {
+            "model": model.version if model else None,
+            "training": services.intents.is_training,
+        },
         "database": database,
         "index": {
             "state": "ready" if current else "stale",

@@ -14,7 +14,7 @@ from core.errors import KefuError
 from core.settings import Settings
 
 from . import db as migrations
-from .evaluation import evaluate_retrieval
+from .evaluation import evaluate_intents, evaluate_retrieval, evaluate_sentiment
 from .progress import progress_bar
 from .services import Services, build_services
 
@@ -33,7 +33,18 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "knowledge_base" / "demo"
 
 
 def _services() -> Services:
-    return build_services(Settings())
+    return build_services(Settings(), retrain_on_change=False)
+
+
+def _train(services: Services) -> None:
+    with progress_bar("Training the intent classifier") as update:
+        model = services.intents.train(progress=update)
+    metrics = model.metrics
+    console.print(
+        f"intent model {model.version}: {int(metrics['intents'])} intents, "
+        f"{int(metrics['examples'])} examples, cross-validated accuracy "
+        f"{metrics['cv_accuracy']:.3f}, out-of-scope threshold {model.threshold:.3f}"
+    )
 
 
 def _fail(message: str, details: list[dict[str, object]] | None = None) -> typer.Exit:
@@ -98,6 +109,8 @@ def kb_import(
         raise _fail(exc.message, exc.details) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise _fail(str(exc)) from None
+    if report.intents_created or report.intents_updated:
+        _train(services)
     console.print(
         f"FAQ entries: {len(report.created)} created, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged; intents: {len(report.intents_created)} created, "
@@ -154,8 +167,19 @@ def kb_load_demo(
             services.kb.import_records(
                 faqs=parsed.faqs, intents=parsed.intents, author="demo", progress=update
             )
+    _train(services)
     state = services.kb.index.state()
     console.print(f"demo loaded: {state.entries} published entries indexed")
+
+
+@app.command()
+def train() -> None:
+    """Train a new intent model from the knowledge base's intents and make it current."""
+    services = _services()
+    try:
+        _train(services)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
 
 
 @eval_app.command("retrieval")
@@ -176,6 +200,79 @@ def eval_retrieval(
         f"queries={metrics.queries} top1={metrics.top1:.4f} top5={metrics.top5:.4f} "
         f"mrr={metrics.mrr:.4f}"
     )
+
+
+@eval_app.command("intents")
+def eval_intents(
+    train: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="CSV with text,label")],
+    test: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="CSV with text,label")],
+    predictions: Annotated[Path, typer.Option(dir_okay=False, help="Output CSV.")],
+    label_column: Annotated[str, typer.Option(help="Column holding the label.")] = "label",
+    oos_label: Annotated[
+        str | None, typer.Option(help="Label of out-of-scope queries in TEST.")
+    ] = None,
+) -> None:
+    """Train a fresh intent classifier on TRAIN as the product does, and score it on TEST."""
+    try:
+        metrics = evaluate_intents(
+            Settings(),
+            train_path=train,
+            test_path=test,
+            predictions_path=predictions,
+            label_column=label_column,
+            oos_label=oos_label,
+        )
+    except (KefuError, ValueError) as exc:
+        raise _fail(getattr(exc, "message", str(exc))) from None
+    line = (
+        f"examples={metrics.examples} accuracy={metrics.accuracy:.4f} "
+        f"macro_f1={metrics.macro_f1:.4f} threshold={metrics.threshold:.4f}"
+    )
+    if metrics.in_scope_accuracy is not None:
+        line += (
+            f" in_scope_accuracy={metrics.in_scope_accuracy:.4f}"
+            f" oos_recall={metrics.oos_recall:.4f} oos_precision={metrics.oos_precision:.4f}"
+        )
+    typer.echo(line)
+
+
+@eval_app.command("sentiment")
+def eval_sentiment(
+    test: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="CSV with text,label")],
+    predictions: Annotated[Path, typer.Option(dir_okay=False, help="Output CSV.")],
+) -> None:
+    """Run the shipped sentiment analyzer on TEST and print per-class scores."""
+    try:
+        scores = evaluate_sentiment(test_path=test, predictions_path=predictions)
+    except KefuError as exc:
+        raise _fail(exc.message) from None
+    for row in scores:
+        typer.echo(
+            f"{row.label}: precision={row.precision:.4f} recall={row.recall:.4f} "
+            f"f1={row.f1:.4f} support={row.support}"
+        )
+
+
+@app.command()
+def bench(
+    url: Annotated[str, typer.Option(help="Base URL of a running kefu.")] = "http://127.0.0.1:8000",
+    clients: Annotated[int, typer.Option(min=1, max=1000)] = 1,
+    messages: Annotated[int, typer.Option(min=1, max=100_000)] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
+) -> None:
+    """Load-test the customer WebSocket API with N customers sending M messages each."""
+    import asyncio
+    import json
+
+    from .bench import run_bench
+
+    result = asyncio.run(run_bench(url, clients, messages))
+    summary = result.summary()
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        for key, value in summary.items():
+            typer.echo(f"{key}: {value}")
 
 
 def main() -> None:

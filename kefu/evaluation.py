@@ -7,15 +7,28 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+from bot.intents import train_intent_model
+from bot.sentiment import SentimentAnalyzer
 from core.errors import InvalidInputError
 from core.settings import Settings
 from knowledge_base import io as kb_io
+from knowledge_base.embeddings import Embedder, SentenceEmbedder, Vectors
 
 from . import db as migrations
 from .progress import progress_bar
 from .services import build_services
 
-__all__ = ["RetrievalMetrics", "evaluate_retrieval"]
+__all__ = [
+    "ClassScores",
+    "IntentMetrics",
+    "RetrievalMetrics",
+    "evaluate_intents",
+    "evaluate_retrieval",
+    "evaluate_sentiment",
+]
 
 
 @dataclass(frozen=True)
@@ -45,7 +58,7 @@ def evaluate_retrieval(
         scratch_settings = settings.model_copy(
             update={"data_dir": Path(scratch), "database_url": ""}
         )
-        services = build_services(scratch_settings)
+        services = build_services(scratch_settings, retrain_on_change=False)
         migrations.upgrade(services.engine)
         services.kb.ensure_index()
         with progress_bar("Importing and indexing FAQs") as update:
@@ -79,3 +92,119 @@ def evaluate_retrieval(
         writer.writerows(rows)
     total = max(1, len(queries))
     return RetrievalMetrics(len(queries), hits1 / total, hits5 / total, reciprocal / total)
+
+
+@dataclass(frozen=True)
+class IntentMetrics:
+    examples: int
+    accuracy: float
+    macro_f1: float
+    in_scope_accuracy: float | None
+    oos_recall: float | None
+    oos_precision: float | None
+    threshold: float
+
+
+def _encode_with_progress(embedder: Embedder, texts: list[str], description: str) -> Vectors:
+    chunks = []
+    with progress_bar(description) as update:
+        for start in range(0, len(texts), 256):
+            chunks.append(embedder.encode(texts[start : start + 256]))
+            update(min(start + 256, len(texts)), len(texts))
+    return np.concatenate(chunks) if chunks else np.zeros((0, embedder.dim), dtype=np.float32)
+
+
+def evaluate_intents(
+    settings: Settings,
+    *,
+    train_path: Path,
+    test_path: Path,
+    predictions_path: Path,
+    label_column: str = "label",
+    oos_label: str | None = None,
+    embedder: Embedder | None = None,
+) -> IntentMetrics:
+    """Train exactly as the product does (threshold from TRAIN alone), then predict TEST."""
+    train = _read_csv(train_path, {"text", label_column})
+    test = _read_csv(test_path, {"text", label_column})
+    embedder = embedder or SentenceEmbedder(settings.embedding_model)
+    texts = [row["text"] for row in train]
+    labels = [row[label_column] for row in train]
+    vectors = _encode_with_progress(embedder, texts, "Embedding TRAIN")
+    with progress_bar("Training (out-of-scope simulation, then final fit)") as update:
+        model = train_intent_model(
+            texts, labels, vectors, embedding_model=embedder.name, progress=update
+        )
+    test_texts = [row["text"] for row in test]
+    test_vectors = _encode_with_progress(embedder, test_texts, "Embedding TEST")
+    predictions = model.predict(test_texts, test_vectors)
+    truth = [row[label_column] for row in test]
+    predicted = [p.name if (p.in_scope or oos_label is None) else oos_label for p in predictions]
+    predictions_path.parent.mkdir(parents=True, exist_ok=True)
+    with predictions_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label", "predicted", "confidence"])
+        for text, label, guess, p in zip(test_texts, truth, predicted, predictions, strict=True):
+            writer.writerow([text, label, guess, f"{p.confidence:.4f}"])
+    in_scope = oos_recall = oos_precision = None
+    if oos_label is not None:
+        pairs = list(zip(truth, predicted, strict=True))
+        known = [(t, g) for t, g in pairs if t != oos_label]
+        unknown = [(t, g) for t, g in pairs if t == oos_label]
+        rejected = [(t, g) for t, g in pairs if g == oos_label]
+        in_scope = sum(t == g for t, g in known) / max(1, len(known))
+        oos_recall = sum(g == oos_label for _, g in unknown) / max(1, len(unknown))
+        oos_precision = sum(t == oos_label for t, _ in rejected) / max(1, len(rejected))
+    return IntentMetrics(
+        examples=len(test),
+        accuracy=float(accuracy_score(truth, predicted)) if test else 0.0,
+        macro_f1=float(f1_score(truth, predicted, average="macro")) if test else 0.0,
+        in_scope_accuracy=in_scope,
+        oos_recall=oos_recall,
+        oos_precision=oos_precision,
+        threshold=model.threshold,
+    )
+
+
+@dataclass(frozen=True)
+class ClassScores:
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+def evaluate_sentiment(
+    *, test_path: Path, predictions_path: Path, analyzer: SentimentAnalyzer | None = None
+) -> list[ClassScores]:
+    """Run the analyzer as shipped; nothing is trained or tuned on TEST."""
+    rows = _read_csv(test_path, {"text", "label"})
+    allowed = {"negative", "neutral", "positive"}
+    unknown = {row["label"] for row in rows} - allowed
+    if unknown:
+        raise InvalidInputError(
+            f"labels must be negative, neutral or positive, not {sorted(unknown)}"
+        )
+    analyzer = analyzer or SentimentAnalyzer()
+    results = []
+    with progress_bar("Analysing") as update:
+        for number, row in enumerate(rows, start=1):
+            results.append(analyzer.analyze(row["text"]))
+            update(number, len(rows))
+    predictions_path.parent.mkdir(parents=True, exist_ok=True)
+    with predictions_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label", "predicted", "score"])
+        for row, result in zip(rows, results, strict=True):
+            writer.writerow([row["text"], row["label"], result.label, f"{result.score:.4f}"])
+    truth = [row["label"] for row in rows]
+    guessed = [result.label for result in results]
+    labels = sorted({*truth} | {"negative", "positive"})
+    precision, recall, f1, support = precision_recall_fscore_support(
+        truth, guessed, labels=labels, zero_division=0
+    )
+    return [
+        ClassScores(label, float(p), float(r), float(f), int(s))
+        for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
+    ]

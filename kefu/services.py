@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from bot.chat import ChatLimits, ChatService
+from bot.intent_service import IntentService, ModelStore
+from bot.policy import PolicySettings
+from bot.sentiment import SentimentAnalyzer
 from core.db import make_engine
 from core.settings import Settings
 from knowledge_base.embeddings import Embedder, SentenceEmbedder
@@ -21,10 +25,18 @@ class Services:
     engine: Engine
     embedder: Embedder
     kb: KnowledgeBase
+    intents: IntentService
+    chat: ChatService
 
 
-def build_services(settings: Settings, *, embedder: Embedder | None = None) -> Services:
-    """``embedder`` lets a caller share one loaded model between several apps (tests do)."""
+def build_services(
+    settings: Settings, *, embedder: Embedder | None = None, retrain_on_change: bool = True
+) -> Services:
+    """``embedder`` lets a caller share one loaded model between several apps (tests do).
+
+    The server retrains intents in the background when they change; a CLI command that
+    exits right after its work trains in the foreground instead (``retrain_on_change=False``).
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     embedder = embedder or SentenceEmbedder(settings.embedding_model)
@@ -34,4 +46,22 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         dense_weight_latin=settings.dense_weight_latin,
         dense_weight_han=settings.dense_weight_han,
     )
-    return Services(settings, engine, embedder, KnowledgeBase(engine, index))
+    kb = KnowledgeBase(engine, index)
+    intents = IntentService(kb, embedder, ModelStore(settings.models_dir / "intent"))
+    if retrain_on_change:
+        kb.on_intents_changed(intents.retrain_in_background)
+    chat = ChatService(
+        engine,
+        kb=kb,
+        embedder=embedder,
+        intents=intents,
+        sentiment=SentimentAnalyzer(),
+        policy=PolicySettings(
+            faq_answer_score=settings.faq_answer_score,
+            faq_clarify_score=settings.faq_clarify_score,
+            max_consecutive_misses=settings.max_consecutive_misses,
+            escalate_sentiment_score=settings.escalate_sentiment_score,
+        ),
+        limits=ChatLimits(max_message_chars=settings.max_message_chars),
+    )
+    return Services(settings, engine, embedder, kb, intents, chat)

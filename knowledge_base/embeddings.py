@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from core.settings import DEFAULT_EMBEDDING_MODEL
 
-__all__ = ["Embedder", "SentenceEmbedder", "resolve_model_path"]
+__all__ = ["Embedder", "SentenceEmbedder", "Vectors", "resolve_model_path"]
 
 Vectors = npt.NDArray[np.float32]
 

@@ -214,12 +214,18 @@ class FaqIndex:
                 return []
             dense = self._dense_scores(query_vector, pool)
             lexical = dict(self._lexical.search(query, pool))
+            # Lexical candidates outside the dense pool get their exact cosine, so a strong
+            # lexical match is never fused with a made-up dense score.
+            outside = [vid for vid in lexical if vid not in dense]
+            if outside:
+                stored = self._dense.reconstruct_batch(np.asarray(outside, dtype=np.int64))
+                dense.update(zip(outside, (stored @ query_vector).tolist(), strict=True))
             best: dict[str, Hit] = {}
             for vid in dense.keys() | lexical.keys():
                 phrasing = self._phrasings.get(vid)
                 if phrasing is None or (language and phrasing.language != language):
                     continue
-                d = max(0.0, dense.get(vid, 0.0))
+                d = max(0.0, dense[vid])
                 lex = lexical.get(vid, 0.0)
                 score = weight * d + (1.0 - weight) * lex
                 current = best.get(phrasing.entry_id)
@@ -297,6 +303,8 @@ def _new_dense(dim: int, vectors: npt.NDArray[np.float32]) -> faiss.Index:
     ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
     ivf.train(vectors)
     ivf.nprobe = _NPROBE
+    # A hashtable direct map lets lexical candidates be scored exactly and still be removed.
+    ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
     # IVF indexes take ids directly and support remove_ids without an IDMap wrapper.
     return ivf
 

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
@@ -87,6 +89,15 @@ class KnowledgeBase:
         self._engine = engine
         self.index = index
         self._write_lock = threading.Lock()
+        self._intent_listeners: list[Callable[[], None]] = []
+
+    def on_intents_changed(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every committed change to the intents (the bot retrains)."""
+        self._intent_listeners.append(listener)
+
+    def _intents_changed(self) -> None:
+        for listener in self._intent_listeners:
+            listener()
 
     # -- index lifecycle -------------------------------------------------------------------
 
@@ -112,9 +123,16 @@ class KnowledgeBase:
             self.index.save()
             return True
 
-    def search(self, query: str, *, k: int = 5, language: str | None = None) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        language: str | None = None,
+        query_vector: npt.NDArray[np.float32] | None = None,
+    ) -> list[Hit]:
         """Published entries only: the index never holds anything else."""
-        return self.index.search(query, k=k, language=language)
+        return self.index.search(query, k=k, language=language, query_vector=query_vector)
 
     # -- FAQ reads -------------------------------------------------------------------------
 
@@ -341,6 +359,7 @@ class KnowledgeBase:
                 before=None,
                 after=_intent_snapshot(intent),
             )
+        self._intents_changed()
         return intent
 
     def update_intent(self, *, name: str, data: IntentUpdate, author: str) -> Intent:
@@ -351,7 +370,11 @@ class KnowledgeBase:
                 raise NotFoundError(f"intent {name!r} does not exist")
             if data.expected_version is not None and data.expected_version != intent.version:
                 raise ConflictError(f"intent {name!r} is at version {intent.version}")
-            self._stage_intent_change(session, intent, changes, author=author, action="update")
+            changed = self._stage_intent_change(
+                session, intent, changes, author=author, action="update"
+            )
+        if changed:
+            self._intents_changed()
         return intent
 
     def delete_intent(self, *, name: str, author: str) -> None:
@@ -370,6 +393,7 @@ class KnowledgeBase:
                 after=None,
             )
             session.delete(intent)
+        self._intents_changed()
 
     @staticmethod
     def _stage_intent_change(
@@ -440,6 +464,8 @@ class KnowledgeBase:
             prepared = self._prepare(changed)
             session.commit()
         self._apply_index(upserts=prepared, removals=removals, marker=marker)
+        if report.intents_created or report.intents_updated:
+            self._intents_changed()
         return report
 
     def _stage_import(

@@ -4,6 +4,7 @@ embedding model loaded once per session, and the app built through its own facto
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,3 +71,52 @@ def migrated(settings: Settings) -> Settings:
 def client(migrated: Settings, embedder: SentenceEmbedder) -> Iterator[TestClient]:
     with TestClient(create_app(migrated, embedder=embedder)) as test_client:
         yield test_client
+
+
+DEMO = Path(__file__).resolve().parent.parent / "knowledge_base" / "demo"
+
+
+def load_demo(client: TestClient) -> None:
+    """Import the demo knowledge base over HTTP and wait until the intent model is trained."""
+    for path in sorted(DEMO.glob("*.yaml")):
+        with path.open("rb") as handle:
+            response = client.post("/api/admin/kb/import", files={"file": (path.name, handle)})
+        assert response.status_code == 200, response.text
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        intents = client.get("/healthz").json()["intents"]
+        if intents["model"] and not intents["training"]:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the intent model was not trained within 120 s")
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def demo_client(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    embedder: SentenceEmbedder,
+) -> Iterator[TestClient]:
+    """One app per module and backend with the demo loaded; tests use their own conversations."""
+    root = tmp_path_factory.mktemp("demo")
+    if request.param == "sqlite":
+        url, schema = f"sqlite:///{root / 'kefu.db'}", None
+    else:
+        need(bool(POSTGRES_URL), "KEFU_TEST_DATABASE_URL is not set")
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        with create_engine(POSTGRES_URL).begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        separator = "&" if "?" in POSTGRES_URL else "?"
+        url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    settings = Settings(data_dir=root / "var", database_url=url, _env_file=None)
+    engine = make_engine(url)
+    migrations.upgrade(engine)
+    engine.dispose()
+    with TestClient(create_app(settings, embedder=embedder)) as test_client:
+        load_demo(test_client)
+        yield test_client
+    if schema:
+        with create_engine(POSTGRES_URL).begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

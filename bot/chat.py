@@ -1,0 +1,364 @@
+"""The customer chat service: record a message, run the bot's turn, log the exchange.
+
+Each public method is one transaction. ``record_customer_message`` commits the customer's words
+before anything else happens to them; ``bot_turn`` then reads that message back, understands it,
+decides, and commits the reply, the exchange log row and the conversation's new state together.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from core.clock import utcnow
+from core.conversations import (
+    Conversation,
+    ConversationEvent,
+    ConversationState,
+    append_event,
+    authenticate,
+    events_after,
+    find_client_event,
+    new_conversation,
+)
+from core.db import session_scope
+from core.errors import InvalidInputError, NotFoundError
+from core.language import detect_language
+from knowledge_base.embeddings import Embedder
+from knowledge_base.index import Hit
+from knowledge_base.service import KnowledgeBase
+
+from .intent_service import IntentService
+from .models import Exchange
+from .policy import (
+    Decision,
+    DecisionKind,
+    FaqCandidate,
+    IntentGuess,
+    PolicySettings,
+    TurnState,
+    Understanding,
+    decide,
+)
+from .replies import phrase
+from .sentiment import SentimentAnalyzer, sentiment_trend
+
+__all__ = ["ChatLimits", "ChatService", "MessageRejectedError"]
+
+
+class MessageRejectedError(InvalidInputError):
+    code = "invalid_message"
+
+
+@dataclass(frozen=True)
+class ChatLimits:
+    max_message_chars: int = 2000
+    max_client_id_chars: int = 64
+
+
+class ChatService:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        kb: KnowledgeBase,
+        embedder: Embedder,
+        intents: IntentService,
+        sentiment: SentimentAnalyzer,
+        policy: PolicySettings,
+        limits: ChatLimits,
+    ) -> None:
+        self._engine = engine
+        self._kb = kb
+        self._embedder = embedder
+        self._intents = intents
+        self._sentiment = sentiment
+        self._policy = policy
+        self.limits = limits
+
+    def warm_up(self) -> None:
+        """Load every lazily loaded model now, so the first customer does not wait for it."""
+        vector = self._embedder.encode(["hello"])[0]
+        self._intents.predict("hello", vector)
+        for text, language in (("hello, thanks", "en"), ("你好，谢谢", "zh")):
+            self._sentiment.analyze(text, language=language)
+
+    # -- conversations and messages -----------------------------------------------------------
+
+    def start_conversation(self, *, language: str | None = None) -> tuple[Conversation, str]:
+        with session_scope(self._engine) as session:
+            return new_conversation(session, language=language)
+
+    def authenticate(self, conversation_id: str, token: str | None) -> Conversation:
+        with Session(self._engine) as session:
+            return authenticate(session, conversation_id, token)
+
+    def validate_text(self, text: object) -> str:
+        if not isinstance(text, str):
+            raise MessageRejectedError(
+                "'text' must be a string", details=[{"code": "invalid_text"}]
+            )
+        if not text.strip():
+            raise MessageRejectedError("the message is empty", details=[{"code": "empty_message"}])
+        if len(text) > self.limits.max_message_chars:
+            raise MessageRejectedError(
+                f"the message is longer than {self.limits.max_message_chars} characters",
+                details=[{"code": "message_too_long"}],
+            )
+        return text.strip()
+
+    def record_customer_message(
+        self,
+        *,
+        conversation_id: str,
+        token: str | None,
+        text: object,
+        client_id: str | None = None,
+        suggestion: str | None = None,
+    ) -> tuple[ConversationEvent, bool]:
+        """Commit the message; a repeated ``client_id`` returns the stored one, not a copy."""
+        cleaned = self.validate_text(text)
+        if client_id is not None and (
+            not isinstance(client_id, str)
+            or not 0 < len(client_id) <= self.limits.max_client_id_chars
+        ):
+            raise MessageRejectedError("'client_id' must be a short string")
+        with session_scope(self._engine) as session:
+            conversation = authenticate(session, conversation_id, token)
+            if conversation.state == ConversationState.closed:
+                raise MessageRejectedError("the conversation is closed")
+            if client_id:
+                existing = find_client_event(session, conversation_id, client_id)
+                if existing is not None:
+                    return existing, False
+            payload: dict[str, Any] = {"text": cleaned}
+            if suggestion and suggestion in conversation.pending_suggestions:
+                payload["suggestion"] = suggestion
+            event = append_event(
+                session,
+                conversation_id=conversation_id,
+                type="message",
+                author="customer",
+                payload=payload,
+                client_id=client_id,
+            )
+        return event, True
+
+    def history(
+        self, *, conversation_id: str, token: str | None, after: int = 0
+    ) -> list[ConversationEvent]:
+        with Session(self._engine) as session:
+            authenticate(session, conversation_id, token)
+            return events_after(session, conversation_id, after)
+
+    def events_since(self, conversation_id: str, after: int) -> list[ConversationEvent]:
+        with Session(self._engine) as session:
+            return events_after(session, conversation_id, after)
+
+    def rate(self, *, conversation_id: str, token: str | None, seq: int, helpful: bool) -> Exchange:
+        with session_scope(self._engine) as session:
+            authenticate(session, conversation_id, token)
+            exchange = session.exec(
+                select(Exchange).where(
+                    col(Exchange.conversation_id) == conversation_id, col(Exchange.reply_seq) == seq
+                )
+            ).first()
+            if exchange is None or exchange.decision not in {"answer_faq", "answer_intent"}:
+                raise NotFoundError(f"no bot answer with sequence number {seq} to rate")
+            exchange.helpful = helpful
+            exchange.rated_at = utcnow()
+            session.add(exchange)
+            return exchange
+
+    def exchanges(self, *, conversation_id: str | None = None, limit: int = 100) -> list[Exchange]:
+        statement = select(Exchange).order_by(col(Exchange.id).desc()).limit(limit)
+        if conversation_id:
+            statement = statement.where(col(Exchange.conversation_id) == conversation_id)
+        with Session(self._engine) as session:
+            return list(session.exec(statement).all())
+
+    # -- the bot's turn -------------------------------------------------------------------------
+
+    def bot_turn(self, *, conversation_id: str, message_seq: int) -> list[ConversationEvent]:
+        started = time.perf_counter()
+        with Session(self._engine) as session:
+            conversation = session.get(Conversation, conversation_id)
+            message = session.exec(
+                select(ConversationEvent).where(
+                    col(ConversationEvent.conversation_id) == conversation_id,
+                    col(ConversationEvent.seq) == message_seq,
+                )
+            ).first()
+            if conversation is None or message is None:
+                raise NotFoundError("no such message")
+            if conversation.state != ConversationState.bot:
+                return []
+            earlier = [
+                e.payload.get("text", "")
+                for e in events_after(session, conversation_id, 0)
+                if e.author == "customer" and e.seq < message_seq
+            ]
+        text = str(message.payload["text"])
+        language = _language_of(text, conversation.language)
+        vector = self._embedder.encode([text])[0]
+        prediction = self._intents.predict(text, vector)
+        info = self._intents.info(prediction.name) if prediction else None
+        feeling = self._sentiment.analyze(text, language=language, history=earlier[-5:])
+        trend = sentiment_trend([*conversation.sentiment_scores, feeling.score])
+        hits = _prefer_language(self._kb.search(text, k=8, query_vector=vector), language)
+        questions = self._kb.get_entries([h.entry_id for h in hits])
+        faqs = tuple(
+            FaqCandidate(h.entry_id, h.score, questions[h.entry_id].question)
+            for h in hits
+            if h.entry_id in questions
+        )
+        guess = (
+            IntentGuess(
+                prediction.name,
+                prediction.confidence,
+                prediction.in_scope,
+                info.action if info else "respond",
+            )
+            if prediction
+            else None
+        )
+        seen = Understanding(
+            language=language,
+            intent=guess,
+            sentiment_score=feeling.score,
+            sentiment_worsening=trend.worsening,
+            faqs=faqs,
+            picked_entry_id=message.payload.get("suggestion"),
+        )
+        decision = decide(
+            TurnState(conversation.state, conversation.consecutive_misses), seen, self._policy
+        )
+        reply = self._compose(decision, language, questions)
+        with session_scope(self._engine) as session:
+            current = session.get(Conversation, conversation_id)
+            if current is None or current.state != ConversationState.bot:
+                # A person took over while the bot was thinking: the bot stays quiet.
+                return []
+            events = self._write_outcome(session, current, decision, reply)
+            current.language = language
+            current.sentiment_scores = [*current.sentiment_scores, round(feeling.score, 4)][-50:]
+            session.add(current)
+            model = self._intents.model
+            session.add(
+                Exchange(
+                    conversation_id=conversation_id,
+                    message_seq=message_seq,
+                    reply_seq=events[0].seq if events else None,
+                    text=text,
+                    language=language,
+                    intent=prediction.name if prediction else None,
+                    intent_confidence=prediction.confidence if prediction else None,
+                    intent_in_scope=prediction.in_scope if prediction else None,
+                    runners_up=[list(r) for r in prediction.runners_up] if prediction else [],
+                    retrieved=[_hit_record(h) for h in hits[:5]],
+                    sentiment_label=feeling.label,
+                    sentiment_score=feeling.score,
+                    sentiment={"signals": list(feeling.signals), "trend": asdict(trend)},
+                    decision=decision.kind,
+                    reason=decision.reason,
+                    detail=decision.detail,
+                    entry_id=decision.entry_id,
+                    model_versions={
+                        "embedding": self._embedder.name,
+                        "intent": model.version if model else None,
+                        "sentiment": self._sentiment.version,
+                        "index_revision": self._kb.index.state().revision,
+                    },
+                    latency_ms=(time.perf_counter() - started) * 1000,
+                )
+            )
+        return events
+
+    def _compose(
+        self, decision: Decision, language: str, entries: dict[str, Any]
+    ) -> dict[str, Any]:
+        kind = decision.kind
+        if kind is DecisionKind.answer_faq and decision.entry_id:
+            entry = entries.get(decision.entry_id) or self._kb.get_entry(decision.entry_id)
+            return {"text": entry.answer, "kind": "answer", "entry_id": entry.id, "rateable": True}
+        if kind is DecisionKind.answer_intent and decision.intent:
+            info = self._intents.info(decision.intent)
+            responses = info.responses if info else {}
+            text = responses.get(language) or responses.get("en") or phrase("no_response", language)
+            return {"text": text, "kind": "answer", "intent": decision.intent, "rateable": True}
+        if kind is DecisionKind.clarify:
+            return {
+                "text": phrase("clarify", language),
+                "kind": "clarify",
+                "suggestions": [
+                    {"entry_id": s.entry_id, "question": s.question} for s in decision.suggestions
+                ],
+            }
+        if kind is DecisionKind.escalate:
+            return {"text": phrase("escalate", language), "kind": "escalation"}
+        return {"text": phrase("fallback", language), "kind": "fallback"}
+
+    def _write_outcome(
+        self,
+        session: Session,
+        conversation: Conversation,
+        decision: Decision,
+        reply: dict[str, Any],
+    ) -> list[ConversationEvent]:
+        if decision.kind is DecisionKind.stay_silent:
+            return []
+        events = [
+            append_event(
+                session,
+                conversation_id=conversation.id,
+                type="message",
+                author="bot",
+                payload=reply,
+            )
+        ]
+        conversation.pending_suggestions = [s.entry_id for s in decision.suggestions]
+        if decision.kind is DecisionKind.fallback:
+            conversation.consecutive_misses = decision.misses
+        elif decision.kind is not DecisionKind.clarify:
+            conversation.consecutive_misses = 0
+        if decision.kind is DecisionKind.escalate:
+            conversation.state = ConversationState.waiting_for_agent
+            conversation.escalation_reason = decision.reason
+            events.append(
+                append_event(
+                    session,
+                    conversation_id=conversation.id,
+                    type="conversation.escalated",
+                    author="system",
+                    payload={
+                        "reason": decision.reason,
+                        "detail": decision.detail,
+                        "state": conversation.state,
+                    },
+                )
+            )
+        return events
+
+
+def _language_of(text: str, fallback: str | None) -> str:
+    detected = detect_language(text, default="")
+    return detected or fallback or "en"
+
+
+def _prefer_language(hits: list[Hit], language: str) -> list[Hit]:
+    """Answer in the customer's language when the knowledge base has a match in it."""
+    same = [h for h in hits if h.language == language]
+    return same or hits
+
+
+def _hit_record(hit: Hit) -> dict[str, Any]:
+    return {
+        "entry_id": hit.entry_id,
+        "score": round(hit.score, 4),
+        "dense": round(hit.dense, 4),
+        "lexical": round(hit.lexical, 4),
+    }

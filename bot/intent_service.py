@@ -1,0 +1,173 @@
+"""Trains intent models from the knowledge base, versions them on disk, and serves the current one.
+
+Retraining runs in a background thread when intents change; the current model keeps serving
+until the new one is saved and swapped in with a single reference assignment.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+
+from core.clock import utcnow
+from knowledge_base.embeddings import Embedder
+from knowledge_base.service import KnowledgeBase
+
+from .intents import IntentModel, IntentPrediction, train_intent_model
+
+__all__ = ["IntentInfo", "IntentService", "ModelStore"]
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class IntentInfo:
+    action: str
+    responses: dict[str, str]
+
+
+class ModelStore:
+    """``<dir>/v0001/{model.joblib,metrics.json}`` and a ``CURRENT`` pointer swapped atomically."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def versions(self) -> list[dict[str, object]]:
+        found = []
+        for path in sorted(self.directory.glob("v*/metrics.json")):
+            found.append(json.loads(path.read_text()))
+        return found
+
+    def save(self, model: IntentModel) -> str:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        numbers = [int(p.name[1:]) for p in self.directory.glob("v*") if p.name[1:].isdigit()]
+        version = f"v{max(numbers, default=0) + 1:04d}"
+        target = self.directory / version
+        target.mkdir()
+        model.version = version
+        joblib.dump(model, target / "model.joblib")
+        meta = {
+            "version": version,
+            "trained_at": utcnow().isoformat(),
+            "embedding_model": model.embedding_model,
+            "threshold": model.threshold,
+            "labels": model.labels,
+            "metrics": model.metrics,
+        }
+        (target / "metrics.json").write_text(json.dumps(meta, indent=2))
+        pointer = self.directory / "CURRENT.tmp"
+        pointer.write_text(version)
+        os.replace(pointer, self.directory / "CURRENT")
+        return version
+
+    def load_current(self) -> IntentModel | None:
+        try:
+            version = (self.directory / "CURRENT").read_text().strip()
+            model = joblib.load(self.directory / version / "model.joblib")
+        except (OSError, ValueError, EOFError):
+            return None
+        return model if isinstance(model, IntentModel) else None
+
+
+class IntentService:
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder, store: ModelStore) -> None:
+        self._kb = kb
+        self._embedder = embedder
+        self.store = store
+        self._model: IntentModel | None = None
+        self._info: dict[str, IntentInfo] = {}
+        self._lock = threading.Lock()
+        self._pending = False
+        self._worker: threading.Thread | None = None
+        self.training_progress: tuple[int, int] | None = None
+
+    @property
+    def model(self) -> IntentModel | None:
+        return self._model
+
+    def info(self, name: str) -> IntentInfo | None:
+        return self._info.get(name)
+
+    def start(self, *, progress: Progress | None = None) -> None:
+        """Load the saved model, training first if there is none usable for these intents."""
+        self._refresh_info()
+        model = self.store.load_current()
+        labels = sorted(self._info)
+        if model and model.embedding_model == self._embedder.name and model.labels == labels:
+            self._model = model
+        elif len(labels) >= 2:
+            self.train(progress=progress)
+
+    def train(self, *, progress: Progress | None = None) -> IntentModel:
+        intents = self._kb.list_intents()
+        texts, labels = [], []
+        for intent in intents:
+            for examples in intent.examples.values():
+                texts.extend(examples)
+                labels.extend([intent.name] * len(examples))
+        vectors = self._embedder.encode(texts)
+        model = train_intent_model(
+            texts, labels, vectors, embedding_model=self._embedder.name, progress=progress
+        )
+        self.store.save(model)
+        self._refresh_info()
+        self._model = model
+        log.info("intent model %s active: %s", model.version, model.metrics)
+        return model
+
+    def predict(self, text: str, vector: object) -> IntentPrediction | None:
+        model = self._model
+        if model is None:
+            return None
+        import numpy as np
+
+        return model.predict([text], np.asarray(vector, dtype=np.float32).reshape(1, -1))[0]
+
+    def retrain_in_background(self) -> None:
+        """Coalesces bursts of edits: at most one run in flight and one queued behind it."""
+        with self._lock:
+            self._pending = True
+            if self._worker and self._worker.is_alive():
+                return
+            self._worker = threading.Thread(
+                target=self._retrain_loop, name="intent-retrain", daemon=True
+            )
+            self._worker.start()
+
+    @property
+    def is_training(self) -> bool:
+        return bool(self._worker and self._worker.is_alive())
+
+    def wait_idle(self, timeout: float | None = None) -> None:
+        worker = self._worker
+        if worker:
+            worker.join(timeout)
+
+    def _retrain_loop(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self.training_progress = None
+                    return
+                self._pending = False
+            try:
+                self.train(
+                    progress=lambda done, total: setattr(self, "training_progress", (done, total))
+                )
+            except ValueError as exc:
+                log.warning("intent retraining skipped: %s", exc)
+
+    def _refresh_info(self) -> None:
+        self._info = {
+            intent.name: IntentInfo(intent.action, dict(intent.responses))
+            for intent in self._kb.list_intents()
+            if any(intent.examples.values())
+        }

@@ -1,0 +1,193 @@
+"""Conversations and their event log, the tables the bot and the handoff share.
+
+Every event a participant sees is a row here with a per-conversation sequence number; the
+realtime channels only notify, and a client that reconnects is replayed from this table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import JSON, Column, UniqueConstraint, update
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from .clock import utcnow
+from .db import UTCDateTime
+from .errors import KefuError, NotFoundError
+
+__all__ = [
+    "Conversation",
+    "ConversationEvent",
+    "ConversationState",
+    "EventPublic",
+    "InvalidTokenError",
+    "append_event",
+    "authenticate",
+    "events_after",
+    "find_client_event",
+    "new_conversation",
+]
+
+
+class ConversationState(StrEnum):
+    bot = "bot"
+    waiting_for_agent = "waiting_for_agent"
+    agent = "agent"
+    closed = "closed"
+
+
+class InvalidTokenError(KefuError):
+    code = "invalid_token"
+    status = 401
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversation"
+
+    id: str = Field(primary_key=True, max_length=32)
+    token_hash: str = Field(max_length=64)
+    state: str = Field(default=ConversationState.bot, max_length=24, index=True)
+    language: str | None = Field(default=None, max_length=8)
+    customer_name: str | None = Field(default=None, max_length=128)
+    customer_email: str | None = Field(default=None, max_length=254)
+    last_seq: int = 0
+    consecutive_misses: int = 0
+    escalation_reason: str | None = Field(default=None, max_length=64)
+    # Sentiment scores of the customer's messages, oldest first.
+    sentiment_scores: list[float] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    # The "Did you mean" entries offered last, so a picked chip can be answered directly.
+    pending_suggestions: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ConversationEvent(SQLModel, table=True):
+    __tablename__ = "conversation_event"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq", name="uq_conversation_event_seq"),
+        UniqueConstraint("conversation_id", "client_id", name="uq_conversation_event_client"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(foreign_key="conversation.id", max_length=32, index=True)
+    seq: int
+    type: str = Field(max_length=48)
+    author: str = Field(max_length=64)  # customer | bot | system | agent:<id>
+    client_id: str | None = Field(default=None, max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EventPublic(BaseModel):
+    conversation_id: str
+    seq: int
+    type: str
+    author: str
+    client_id: str | None
+    payload: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, event: ConversationEvent) -> EventPublic:
+        return cls(
+            conversation_id=event.conversation_id,
+            seq=event.seq,
+            type=event.type,
+            author=event.author,
+            client_id=event.client_id,
+            payload=event.payload,
+            created_at=event.created_at,
+        )
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_conversation(session: Session, *, language: str | None = None) -> tuple[Conversation, str]:
+    """Create a conversation; the token is returned once and only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    conversation = Conversation(id=uuid.uuid4().hex, token_hash=_hash(token), language=language)
+    session.add(conversation)
+    session.flush()
+    return conversation, token
+
+
+def authenticate(session: Session, conversation_id: str, token: str | None) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFoundError("no such conversation")
+    if not token or not hmac.compare_digest(conversation.token_hash, _hash(token)):
+        raise InvalidTokenError("the conversation token is missing or wrong")
+    return conversation
+
+
+def append_event(
+    session: Session,
+    *,
+    conversation_id: str,
+    type: str,
+    author: str,
+    payload: dict[str, Any],
+    client_id: str | None = None,
+) -> ConversationEvent:
+    """Take the conversation's next sequence number atomically and record the event.
+
+    The UPDATE ... RETURNING row-locks the conversation (PostgreSQL) or the database (SQLite)
+    until the caller commits, so concurrent writers get distinct, gap-free numbers.
+    """
+    seq = session.execute(
+        update(Conversation)
+        .where(col(Conversation.id) == conversation_id)
+        .values(last_seq=Conversation.last_seq + 1, updated_at=utcnow())
+        .returning(col(Conversation.last_seq))
+    ).scalar_one()
+    event = ConversationEvent(
+        conversation_id=conversation_id,
+        seq=seq,
+        type=type,
+        author=author,
+        client_id=client_id,
+        payload=payload,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def find_client_event(
+    session: Session, conversation_id: str, client_id: str
+) -> ConversationEvent | None:
+    return session.exec(
+        select(ConversationEvent).where(
+            col(ConversationEvent.conversation_id) == conversation_id,
+            col(ConversationEvent.client_id) == client_id,
+        )
+    ).first()
+
+
+def events_after(
+    session: Session, conversation_id: str, after: int, *, limit: int = 1000
+) -> list[ConversationEvent]:
+    return list(
+        session.exec(
+            select(ConversationEvent)
+            .where(
+                col(ConversationEvent.conversation_id) == conversation_id,
+                col(ConversationEvent.seq) > after,
+            )
+            .order_by(col(ConversationEvent.seq))
+            .limit(limit)
+        ).all()
+    )

@@ -1,0 +1,213 @@
+"""The dialogue policy, rule by rule, as a table."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.policy import (
+    Decision,
+    DecisionKind,
+    FaqCandidate,
+    IntentGuess,
+    PolicySettings,
+    Reason,
+    TurnState,
+    Understanding,
+    decide,
+)
+
+SETTINGS = PolicySettings()
+TRACK = FaqCandidate("track", 0.9, "How do I track my order?")
+REFUND = FaqCandidate("refund", 0.5, "When do I get my refund?")
+RETURN = FaqCandidate("return", 0.45, "How do I return an item?")
+WEAK = FaqCandidate("weak", 0.2, "Something unrelated?")
+
+
+def seen(
+    *,
+    intent: IntentGuess | None = None,
+    faqs: tuple[FaqCandidate, ...] = (),
+    sentiment: float = 0.0,
+    worsening: bool = False,
+    language: str = "en",
+    picked: str | None = None,
+) -> Understanding:
+    return Understanding(language, intent, sentiment, worsening, faqs, picked)
+
+
+def intent(name: str, action: str = "respond", in_scope: bool = True) -> IntentGuess:
+    return IntentGuess(name, 0.95 if in_scope else 0.2, in_scope, action)
+
+
+CASES: list[tuple[str, TurnState, Understanding, DecisionKind, Reason]] = [
+    (
+        "confident FAQ",
+        TurnState(),
+        seen(faqs=(TRACK, REFUND)),
+        DecisionKind.answer_faq,
+        Reason.confident_faq,
+    ),
+    (
+        "FAQ beats a respond intent",
+        TurnState(),
+        seen(intent=intent("order_status"), faqs=(TRACK,)),
+        DecisionKind.answer_faq,
+        Reason.confident_faq,
+    ),
+    (
+        "greeting",
+        TurnState(),
+        seen(intent=intent("greeting"), faqs=(TRACK,)),
+        DecisionKind.answer_intent,
+        Reason.small_talk,
+    ),
+    (
+        "goodbye",
+        TurnState(),
+        seen(intent=intent("goodbye")),
+        DecisionKind.answer_intent,
+        Reason.small_talk,
+    ),
+    (
+        "respond intent without a good FAQ",
+        TurnState(),
+        seen(intent=intent("order_status"), faqs=(WEAK,)),
+        DecisionKind.answer_intent,
+        Reason.confident_intent,
+    ),
+    (
+        "unsure: clarify",
+        TurnState(),
+        seen(faqs=(REFUND, RETURN, WEAK)),
+        DecisionKind.clarify,
+        Reason.unsure,
+    ),
+    (
+        "close call between two strong FAQs: clarify",
+        TurnState(),
+        seen(faqs=(FaqCandidate("a", 0.70, "A?"), FaqCandidate("b", 0.69, "B?"))),
+        DecisionKind.clarify,
+        Reason.unsure,
+    ),
+    (
+        "Chinese threshold is lower",
+        TurnState(),
+        seen(language="zh", faqs=(FaqCandidate("zh", 0.55, "怎么查物流？"), WEAK)),
+        DecisionKind.answer_faq,
+        Reason.confident_faq,
+    ),
+    (
+        "out-of-scope intent is ignored",
+        TurnState(),
+        seen(intent=intent("greeting", in_scope=False)),
+        DecisionKind.fallback,
+        Reason.not_understood,
+    ),
+    ("first miss", TurnState(), seen(faqs=(WEAK,)), DecisionKind.fallback, Reason.not_understood),
+    (
+        "second miss escalates",
+        TurnState(consecutive_misses=1),
+        seen(faqs=(WEAK,)),
+        DecisionKind.escalate,
+        Reason.repeated_misses,
+    ),
+    (
+        "asks for a person",
+        TurnState(),
+        seen(intent=intent("human_agent", "handoff"), faqs=(TRACK,)),
+        DecisionKind.escalate,
+        Reason.asked_for_person,
+    ),
+    (
+        "complaint intent rule",
+        TurnState(),
+        seen(intent=intent("complaint", "handoff")),
+        DecisionKind.escalate,
+        Reason.intent_rule,
+    ),
+    (
+        "a less than certain handoff intent does not hand off",
+        TurnState(),
+        seen(intent=IntentGuess("payment_anomaly", 0.8, True, "handoff"), faqs=(TRACK,)),
+        DecisionKind.answer_faq,
+        Reason.confident_faq,
+    ),
+    (
+        "payment anomaly rule",
+        TurnState(),
+        seen(intent=intent("payment_anomaly", "handoff"), faqs=(TRACK,)),
+        DecisionKind.escalate,
+        Reason.intent_rule,
+    ),
+    (
+        "strongly negative",
+        TurnState(),
+        seen(faqs=(TRACK,), sentiment=-0.8),
+        DecisionKind.escalate,
+        Reason.negative_sentiment,
+    ),
+    (
+        "mildly negative is answered",
+        TurnState(),
+        seen(faqs=(TRACK,), sentiment=-0.3),
+        DecisionKind.answer_faq,
+        Reason.confident_faq,
+    ),
+    (
+        "worsening",
+        TurnState(),
+        seen(faqs=(TRACK,), sentiment=-0.3, worsening=True),
+        DecisionKind.escalate,
+        Reason.worsening_sentiment,
+    ),
+    (
+        "picked suggestion",
+        TurnState(),
+        seen(faqs=(WEAK,), picked="refund"),
+        DecisionKind.answer_faq,
+        Reason.picked_suggestion,
+    ),
+    (
+        "waiting for an agent: silent",
+        TurnState(state="waiting_for_agent"),
+        seen(intent=intent("human_agent", "handoff"), faqs=(TRACK,)),
+        DecisionKind.stay_silent,
+        Reason.person_owns_conversation,
+    ),
+    (
+        "agent owns: silent",
+        TurnState(state="agent"),
+        seen(faqs=(TRACK,)),
+        DecisionKind.stay_silent,
+        Reason.person_owns_conversation,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "state", "understanding", "kind", "reason"), CASES, ids=[c[0] for c in CASES]
+)
+def test_policy_table(
+    name: str, state: TurnState, understanding: Understanding, kind: DecisionKind, reason: Reason
+) -> None:
+    decision = decide(state, understanding, SETTINGS)
+    assert (decision.kind, decision.reason) == (kind, reason), name
+
+
+def test_clarify_offers_at_most_three_suggestions_above_the_floor() -> None:
+    many = tuple(FaqCandidate(f"e{n}", 0.55 - n * 0.01, f"Q{n}?") for n in range(5))
+    decision = decide(TurnState(), seen(faqs=(*many, WEAK)), SETTINGS)
+    assert [s.entry_id for s in decision.suggestions] == ["e0", "e1", "e2"]
+
+
+def test_answer_names_the_entry_and_resets_nothing_else() -> None:
+    decision = decide(TurnState(consecutive_misses=1), seen(faqs=(TRACK,)), SETTINGS)
+    assert decision == Decision(DecisionKind.answer_faq, Reason.confident_faq, entry_id="track")
+
+
+def test_miss_limit_is_configurable() -> None:
+    patient = PolicySettings(max_consecutive_misses=3)
+    second = decide(TurnState(consecutive_misses=1), seen(faqs=(WEAK,)), patient)
+    third = decide(TurnState(consecutive_misses=2), seen(faqs=(WEAK,)), patient)
+    assert (second.kind, second.misses) == (DecisionKind.fallback, 2)
+    assert third.kind is DecisionKind.escalate
