@@ -1,15 +1,18 @@
 """The intent classifier: logistic regression on sentence embeddings plus character n-grams.
 
 Character n-grams (``char_wb`` 2-5) carry the surface form the embedding blurs and work for
-Chinese as well as English without a segmenter. Out-of-scope messages are rejected when the
-top probability falls below a threshold chosen on the training data alone: whole groups of
-intents are held out of cross-validation folds to play the part of unknown intents.
+Chinese as well as English without a segmenter. A message is out of scope when its novelty
+score falls below a threshold chosen on the training data alone: whole groups of intents are
+held out of cross-validation folds to play the part of unknown intents. The score adds the
+standardised top probability to the standardised cosine to the nearest training example, so
+a message unlike anything seen is rejected even when the classifier is sure of its guess.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,12 +26,14 @@ __all__ = ["IntentModel", "IntentPrediction", "train_intent_model"]
 
 Progress = Callable[[int, int], None]
 Vectors = npt.NDArray[np.float32]
+FloatArray = npt.NDArray[np.floating[Any]]
 
 EMBEDDING_WEIGHT = 1.0
 WORD_WEIGHT = 1.0
 CHAR_WEIGHT = 1.0
 REGULARISATION_C = 10.0
 SIMULATION_GROUPS = 5
+MIN_INTENTS = 3
 
 
 @dataclass(frozen=True)
@@ -69,12 +74,29 @@ def _fit(
     return features, classifier
 
 
+@dataclass(frozen=True)
+class _Scale:
+    """Standardises the two out-of-scope signals with statistics from the simulation."""
+
+    prob_mean: float
+    prob_std: float
+    cos_mean: float
+    cos_std: float
+
+    def score(self, probability: FloatArray, cosine: FloatArray) -> FloatArray:
+        return (probability - self.prob_mean) / self.prob_std + (
+            cosine - self.cos_mean
+        ) / self.cos_std
+
+
 @dataclass
 class IntentModel:
     features: _Features
     classifier: LogisticRegression
     threshold: float
     embedding_model: str
+    scale: _Scale
+    examples: Vectors
     metrics: dict[str, float] = field(default_factory=dict)
     version: str = ""
 
@@ -86,16 +108,17 @@ class IntentModel:
         self, texts: Sequence[str], vectors: Vectors, *, top: int = 3
     ) -> list[IntentPrediction]:
         probabilities = self.classifier.predict_proba(self.features.transform(texts, vectors))
+        novelty = self.scale.score(probabilities.max(1), _nearest(vectors, self.examples))
         classes = self.classifier.classes_
         predictions = []
-        for row in probabilities:
+        for row, score in zip(probabilities, novelty, strict=True):
             order = np.argsort(-row)[:top]
             best = float(row[order[0]])
             predictions.append(
                 IntentPrediction(
                     name=str(classes[order[0]]),
                     confidence=best,
-                    in_scope=best >= self.threshold,
+                    in_scope=bool(score >= self.threshold),
                     runners_up=tuple((str(classes[i]), float(row[i])) for i in order[1:]),
                 )
             )
@@ -112,17 +135,30 @@ def train_intent_model(
     seed: int = 0,
 ) -> IntentModel:
     """Fit on everything; choose the out-of-scope threshold and estimate metrics by simulation."""
-    if len(set(labels)) < 2:
-        raise ValueError("training needs at least two intents with examples")
+    if len(set(labels)) < MIN_INTENTS:
+        raise ValueError(
+            f"training needs at least {MIN_INTENTS} intents with examples: with fewer, no "
+            "intent can be held out to learn what an out-of-scope message looks like"
+        )
     steps = SIMULATION_GROUPS + 1
-    threshold, metrics = _simulate(
+    threshold, scale, metrics = _simulate(
         texts, labels, vectors, seed=seed, progress=progress, steps=steps
     )
     features, classifier = _fit(texts, vectors, labels)
     if progress:
         progress(steps, steps)
     metrics |= {"examples": float(len(texts)), "intents": float(len(set(labels)))}
-    return IntentModel(features, classifier, threshold, embedding_model, metrics)
+    return IntentModel(
+        features, classifier, threshold, embedding_model, scale, np.asarray(vectors), metrics
+    )
+
+
+def _nearest(vectors: Vectors, examples: Vectors) -> FloatArray:
+    """Cosine to the nearest example (rows are L2-normalised), in blocks to bound memory."""
+    best = np.empty(len(vectors), dtype=np.float32)
+    for start in range(0, len(vectors), 512):
+        best[start : start + 512] = (vectors[start : start + 512] @ examples.T).max(1)
+    return best
 
 
 def _simulate(
@@ -133,7 +169,7 @@ def _simulate(
     seed: int,
     progress: Progress | None,
     steps: int,
-) -> tuple[float, dict[str, float]]:
+) -> tuple[float, _Scale, dict[str, float]]:
     """Cross-validate with a group of intents removed from each fold's training data.
 
     The removed intents' examples are what an unknown intent looks like to the model; the
@@ -143,12 +179,13 @@ def _simulate(
     text_array = np.asarray(texts, dtype=object)
     label_array = np.asarray(labels)
     intents = np.random.default_rng(seed).permutation(np.unique(label_array))
-    groups = np.array_split(intents, min(SIMULATION_GROUPS, max(2, len(intents) // 3)))
+    # Every fold must keep at least two intents to train on, hence one group per intent at most.
+    groups = np.array_split(intents, min(SIMULATION_GROUPS, len(intents)))
     smallest = int(np.unique(label_array, return_counts=True)[1].min())
     folds = StratifiedKFold(
         n_splits=max(2, min(len(groups), smallest)), shuffle=True, random_state=seed
     )
-    scores, correct, unknown, truth, guessed = [], [], [], [], []
+    scores, cosines, correct, unknown, truth, guessed = [], [], [], [], [], []
     for number, (group, (train, held)) in enumerate(
         zip(groups, folds.split(text_array, label_array), strict=False), start=1
     ):
@@ -163,13 +200,21 @@ def _simulate(
         )
         predicted = classifier.classes_[probabilities.argmax(1)]
         scores.append(probabilities.max(1))
+        cosines.append(_nearest(vectors[test_rows], vectors[fit_rows]))
         correct.append(predicted == label_array[test_rows])
         unknown.append(hidden[test_rows])
         truth.append(label_array[test_rows][~hidden[test_rows]])
         guessed.append(predicted[~hidden[test_rows]])
         if progress:
             progress(number, steps)
-    pooled_scores = np.concatenate(scores)
+    probability, cosine = np.concatenate(scores), np.concatenate(cosines)
+    scale = _Scale(
+        float(probability.mean()),
+        float(probability.std() or 1.0),
+        float(cosine.mean()),
+        float(cosine.std() or 1.0),
+    )
+    pooled_scores = scale.score(probability, cosine)
     pooled_correct = np.concatenate(correct)
     pooled_unknown = np.concatenate(unknown)
     best_value, best_threshold = -1.0, 0.0
@@ -187,4 +232,4 @@ def _simulate(
         "cv_oos_balanced_accuracy": best_value,
         "threshold": best_threshold,
     }
-    return best_threshold, metrics
+    return best_threshold, scale, metrics
