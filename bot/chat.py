@@ -50,6 +50,10 @@ from .sentiment import SentimentAnalyzer, sentiment_trend
 __all__ = ["ChatLimits", "ChatService", "MessageRejectedError"]
 
 
+# How many earlier customer messages the sentiment analyzer sees, to spot repeated complaints.
+HISTORY_FOR_SENTIMENT = 5
+
+
 class MessageRejectedError(InvalidInputError):
     code = "invalid_message"
 
@@ -198,16 +202,24 @@ class ChatService:
             if conversation.state != ConversationState.bot:
                 return []
             earlier = [
-                e.payload.get("text", "")
-                for e in events_after(session, conversation_id, 0)
-                if e.author == "customer" and e.seq < message_seq
-            ]
+                str(e.payload.get("text", ""))
+                for e in session.exec(
+                    select(ConversationEvent)
+                    .where(
+                        col(ConversationEvent.conversation_id) == conversation_id,
+                        col(ConversationEvent.author) == "customer",
+                        col(ConversationEvent.seq) < message_seq,
+                    )
+                    .order_by(col(ConversationEvent.seq).desc())
+                    .limit(HISTORY_FOR_SENTIMENT)
+                )
+            ][::-1]
         text = str(message.payload["text"])
         language = _language_of(text, conversation.language)
         vector = self._embedder.encode([text])[0]
         prediction = self._intents.predict(text, vector)
         info = self._intents.info(prediction.name) if prediction else None
-        feeling = self._sentiment.analyze(text, language=language, history=earlier[-5:])
+        feeling = self._sentiment.analyze(text, language=language, history=earlier)
         trend = sentiment_trend([*conversation.sentiment_scores, feeling.score])
         hits = _prefer_language(self._kb.search(text, k=8, query_vector=vector), language)
         questions = self._kb.get_entries([h.entry_id for h in hits])

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     dense_weight_latin: float = Field(default=0.8, ge=0.0, le=1.0)
     dense_weight_han: float = Field(default=0.2, ge=0.0, le=1.0)
 
+    # Model instances serving concurrent customers, each on one thread; 0 means one per core.
+    inference_workers: int = Field(default=0, ge=0, le=16)
+
     # Realtime fan-out: memory:// in one process, redis://host:port/db across several.
     broker_url: str = "memory://"
 

@@ -33,7 +33,7 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "knowledge_base" / "demo"
 
 
 def _services() -> Services:
-    return build_services(Settings(), retrain_on_change=False)
+    return build_services(Settings(), serving=False)
 
 
 def _train(services: Services) -> None:
@@ -226,7 +226,8 @@ def eval_intents(
         raise _fail(getattr(exc, "message", str(exc))) from None
     line = (
         f"examples={metrics.examples} accuracy={metrics.accuracy:.4f} "
-        f"macro_f1={metrics.macro_f1:.4f} threshold={metrics.threshold:.4f}"
+        f"macro_f1={metrics.macro_f1:.4f} calibration_error={metrics.calibration_error:.4f} "
+        f"threshold={metrics.threshold:.4f}"
     )
     if metrics.in_scope_accuracy is not None:
         line += (

@@ -58,7 +58,7 @@ def evaluate_retrieval(
         scratch_settings = settings.model_copy(
             update={"data_dir": Path(scratch), "database_url": ""}
         )
-        services = build_services(scratch_settings, retrain_on_change=False)
+        services = build_services(scratch_settings, serving=False)
         migrations.upgrade(services.engine)
         services.kb.ensure_index()
         with progress_bar("Importing and indexing FAQs") as update:
@@ -103,6 +103,8 @@ class IntentMetrics:
     oos_recall: float | None
     oos_precision: float | None
     threshold: float
+    # Expected calibration error of the top probability on the in-scope queries (10 bins).
+    calibration_error: float
 
 
 def _encode_with_progress(embedder: Embedder, texts: list[str], description: str) -> Vectors:
@@ -155,6 +157,7 @@ def evaluate_intents(
         in_scope = sum(t == g for t, g in known) / max(1, len(known))
         oos_recall = sum(g == oos_label for _, g in unknown) / max(1, len(unknown))
         oos_precision = sum(t == oos_label for t, _ in rejected) / max(1, len(rejected))
+    known_rows = [i for i, label in enumerate(truth) if label != oos_label]
     return IntentMetrics(
         examples=len(test),
         accuracy=float(accuracy_score(truth, predicted)) if test else 0.0,
@@ -163,7 +166,25 @@ def evaluate_intents(
         oos_recall=oos_recall,
         oos_precision=oos_precision,
         threshold=model.threshold,
+        calibration_error=_calibration_error(
+            [predictions[i].confidence for i in known_rows],
+            [predictions[i].name == truth[i] for i in known_rows],
+        ),
     )
+
+
+def _calibration_error(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
+    if not confidences:
+        return 0.0
+    confidence = np.asarray(confidences)
+    hit = np.asarray(correct, dtype=float)
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    error = 0.0
+    for b in range(bins):
+        members = which == b
+        if members.any():
+            error += members.mean() * abs(confidence[members].mean() - hit[members].mean())
+    return float(error)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -30,15 +31,19 @@ class Services:
 
 
 def build_services(
-    settings: Settings, *, embedder: Embedder | None = None, retrain_on_change: bool = True
+    settings: Settings, *, embedder: Embedder | None = None, serving: bool = True
 ) -> Services:
     """``embedder`` lets a caller share one loaded model between several apps (tests do).
 
-    The server retrains intents in the background when they change; a CLI command that
-    exits right after its work trains in the foreground instead (``retrain_on_change=False``).
+    A server (``serving``) runs one single-threaded model instance per core for concurrent
+    customers and retrains intents in the background when they change. A CLI command is one
+    batch job that exits when done: torch may use every core, and it trains in the foreground.
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
+    if embedder is None and serving:
+        workers = settings.inference_workers or min(4, os.cpu_count() or 1)
+        embedder = SentenceEmbedder(settings.embedding_model, workers=workers, threads=1)
     embedder = embedder or SentenceEmbedder(settings.embedding_model)
     index = FaqIndex(
         embedder,
@@ -48,7 +53,7 @@ def build_services(
     )
     kb = KnowledgeBase(engine, index)
     intents = IntentService(kb, embedder, ModelStore(settings.models_dir / "intent"))
-    if retrain_on_change:
+    if serving:
         kb.on_intents_changed(intents.retrain_in_background)
     chat = ChatService(
         engine,

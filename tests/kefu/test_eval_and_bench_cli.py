@@ -1,0 +1,220 @@
+"""`kefu eval intents`, `kefu eval sentiment` and `kefu bench`, run as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.settings import Settings
+from tests.cli_runner import KEFU, kefu_env, one_line, run_kefu
+
+pytestmark = pytest.mark.slow
+
+INTENT_EXAMPLES = {
+    "track_order": [
+        "where is my order",
+        "track my parcel",
+        "has my package shipped",
+        "order status please",
+        "when will my order arrive",
+        "my delivery is late where is it",
+        "tracking number for my order",
+        "is my parcel on the way",
+        "我的快递到哪了",
+        "查一下物流",
+    ],
+    "refund": [
+        "I want my money back",
+        "how do I get a refund",
+        "refund my purchase",
+        "when is my refund coming",
+        "return the money to my card",
+        "I was promised a refund",
+        "refund status",
+        "money back please",
+        "我要退款",
+        "退款什么时候到账",
+    ],
+    "password": [
+        "I forgot my password",
+        "reset my password",
+        "can't log in to my account",
+        "change my password",
+        "password reset link not working",
+        "locked out of my account",
+        "how to recover my login",
+        "new password please",
+        "忘记密码了",
+        "怎么修改密码",
+    ],
+    "greeting": [
+        "hello",
+        "hi there",
+        "good morning",
+        "hey",
+        "hi",
+        "good evening",
+        "hello, anyone there",
+        "greetings",
+        "你好",
+        "您好",
+    ],
+}
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def cli_settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "var", database_url="", _env_file=None)
+
+
+def test_eval_intents_trains_on_train_only_and_reports_out_of_scope(
+    cli_settings: Settings, tmp_path: Path
+) -> None:
+    train: list[dict[str, str]] = []
+    test: list[dict[str, str]] = []
+    for intent, examples in INTENT_EXAMPLES.items():
+        for n, text in enumerate(examples):
+            (test if n % 5 == 4 else train).append({"text": text, "intent": intent})
+    test += [
+        {"text": "what is the capital of Mongolia", "intent": "none"},
+        {"text": "recommend me a pasta recipe", "intent": "none"},
+    ]
+    out = tmp_path / "pred.csv"
+    result = run_kefu(
+        cli_settings,
+        "eval",
+        "intents",
+        "--train",
+        str(write_csv(tmp_path / "train.csv", train)),
+        "--test",
+        str(write_csv(tmp_path / "test.csv", test)),
+        "--label-column",
+        "intent",
+        "--oos-label",
+        "none",
+        "--predictions",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    line = one_line(result.stdout)
+    for key in ("accuracy=", "macro_f1=", "in_scope_accuracy=", "oos_recall=", "oos_precision="):
+        assert key in line
+    rows = list(csv.DictReader(out.read_text("utf-8").splitlines()))
+    assert list(rows[0]) == ["text", "label", "predicted", "confidence"]
+    assert len(rows) == len(test)
+    known = [r for r in rows if r["label"] != "none"]
+    assert sum(r["label"] == r["predicted"] for r in known) >= len(known) - 2
+    assert all(0.0 <= float(r["confidence"]) <= 1.0 for r in rows)
+
+
+def test_eval_intents_names_a_missing_column(cli_settings: Settings, tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "t.csv", [{"text": "hi", "label": "greeting"}])
+    result = run_kefu(
+        cli_settings,
+        "eval",
+        "intents",
+        "--train",
+        str(data),
+        "--test",
+        str(data),
+        "--label-column",
+        "category",
+        "--predictions",
+        str(tmp_path / "o.csv"),
+    )
+    assert result.returncode == 2
+    assert "category" in one_line(result.stderr)
+
+
+def test_eval_sentiment_writes_predictions_and_per_class_scores(
+    cli_settings: Settings, tmp_path: Path
+) -> None:
+    rows = [
+        {
+            "text": "This is a disgrace, you scammed me and I want my money back NOW!!!",
+            "label": "negative",
+        },
+        {"text": "垃圾服务，气死我了，我要投诉！", "label": "negative"},
+        {"text": "Where is my order?", "label": "neutral"},
+        {"text": "我的快递到哪了", "label": "neutral"},
+        {"text": "Thank you so much, that was really helpful!", "label": "positive"},
+        {"text": "谢谢，服务很好，非常满意", "label": "positive"},
+    ]
+    out = tmp_path / "pred.csv"
+    result = run_kefu(
+        cli_settings,
+        "eval",
+        "sentiment",
+        "--test",
+        str(write_csv(tmp_path / "s.csv", rows)),
+        "--predictions",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    text = one_line(result.stdout)
+    assert "negative: precision=1.0000 recall=1.0000 f1=1.0000 support=2" in text
+    predicted = list(csv.DictReader(out.read_text("utf-8").splitlines()))
+    assert [r["predicted"] for r in predicted] == [r["label"] for r in rows]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_bench_speaks_the_websocket_protocol_to_a_real_server(cli_settings: Settings) -> None:
+    for args in (("db", "upgrade"), ("kb", "load-demo")):
+        assert run_kefu(cli_settings, *args).returncode == 0
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(KEFU), "serve", "--port", str(port)],
+        env=kefu_env(cli_settings),
+        cwd=cli_settings.data_dir.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        result = run_kefu(
+            cli_settings,
+            "bench",
+            "--url",
+            f"http://127.0.0.1:{port}",
+            "--clients",
+            "3",
+            "--messages",
+            "4",
+            "--json",
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert set(summary) == {"messages", "errors", "throughput_per_s", "p50_ms", "p95_ms", "p99_ms"}
+    assert summary["messages"] == 12
+    assert summary["errors"] == 0
+    assert 0 < summary["p50_ms"] <= summary["p95_ms"] <= summary["p99_ms"]
