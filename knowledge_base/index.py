@@ -33,6 +33,7 @@ Progress = Callable[[int, int], None]
 # an inverted-file index keeps a search at a few milliseconds.
 _IVF_THRESHOLD = 20_000
 _NPROBE = 16
+_BATCH = 256
 _FORMAT = 1
 
 # One query at a time is memory-bound; OpenMP threads only add contention (measured 5x slower
@@ -135,19 +136,32 @@ class FaqIndex:
 
     # -- building --------------------------------------------------------------------------
 
-    def prepare(self, entry: IndexedEntry) -> PreparedEntry:
-        return PreparedEntry(entry, self._embedder.encode(list(entry.phrasings)))
+    def prepare(self, entries: list[IndexedEntry]) -> list[PreparedEntry]:
+        """Embed every phrasing in batches; the model is far faster on a batch than one by one."""
+        texts = [text for entry in entries for text in entry.phrasings]
+        vectors = self._encode(texts)
+        prepared, offset = [], 0
+        for entry in entries:
+            count = len(entry.phrasings)
+            prepared.append(PreparedEntry(entry, vectors[offset : offset + count]))
+            offset += count
+        return prepared
+
+    def _encode(
+        self, texts: list[str], progress: Progress | None = None
+    ) -> npt.NDArray[np.float32]:
+        vectors = np.zeros((len(texts), self._embedder.dim), dtype=np.float32)
+        for start in range(0, len(texts), _BATCH):
+            vectors[start : start + _BATCH] = self._embedder.encode(texts[start : start + _BATCH])
+            if progress:
+                progress(min(start + _BATCH, len(texts)), len(texts))
+        return vectors
 
     def rebuild(
         self, entries: list[IndexedEntry], *, revision: int, progress: Progress | None = None
     ) -> None:
         texts = [text for entry in entries for text in entry.phrasings]
-        vectors = np.zeros((len(texts), self._embedder.dim), dtype=np.float32)
-        batch = 256
-        for start in range(0, len(texts), batch):
-            vectors[start : start + batch] = self._embedder.encode(texts[start : start + batch])
-            if progress:
-                progress(min(start + batch, len(texts)), len(texts))
+        vectors = self._encode(texts, progress)
         with self._lock:
             self._reset()
             self._dense = _new_dense(self._embedder.dim, vectors)

@@ -318,9 +318,9 @@ class KnowledgeBase:
         self._apply_index(upserts=prepared, removals=removals, marker=revision.id or 0)
 
     def _prepare(self, entries: Sequence[FaqEntry]) -> list[PreparedEntry]:
-        return [
-            self.index.prepare(_indexed(e)) for e in entries if e.status == EntryStatus.published
-        ]
+        return self.index.prepare(
+            [_indexed(e) for e in entries if e.status == EntryStatus.published]
+        )
 
     def _apply_index(
         self, *, upserts: list[PreparedEntry], removals: list[str], marker: int
