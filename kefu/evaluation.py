@@ -66,9 +66,14 @@ def evaluate_retrieval(
         rows: list[dict[str, str]] = []
         hits1 = hits5 = 0
         reciprocal = 0.0
+        # Embedded in batches, then searched one by one exactly as the bot searches: the bot
+        # also embeds a message once and hands the vector to the index.
+        texts = [query["text"] for query in queries]
+        vectors = _encode_with_progress(services.embedder, texts, "Embedding queries")
         with progress_bar("Ranking queries") as update:
-            for number, query in enumerate(queries, start=1):
-                ranked = [hit.entry_id for hit in services.kb.search(query["text"], k=10)]
+            for number, (query, vector) in enumerate(zip(queries, vectors, strict=True), start=1):
+                found = services.kb.search(query["text"], k=10, query_vector=vector)
+                ranked = [hit.entry_id for hit in found]
                 expected = query["faq_id"]
                 if expected in ranked:
                     rank = ranked.index(expected) + 1
