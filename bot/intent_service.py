@@ -20,7 +20,7 @@ from core.clock import utcnow
 from knowledge_base.embeddings import Embedder
 from knowledge_base.service import KnowledgeBase
 
-from .intents import IntentModel, IntentPrediction, train_intent_model
+from .intents import MIN_INTENTS, IntentModel, IntentPrediction, train_intent_model
 
 __all__ = ["IntentInfo", "IntentService", "ModelStore"]
 
@@ -103,7 +103,7 @@ class IntentService:
         labels = sorted(self._info)
         if model and model.embedding_model == self._embedder.name and model.labels == labels:
             self._model = model
-        elif len(labels) >= 2:
+        elif len(labels) >= MIN_INTENTS:
             self.train(progress=progress)
 
     def train(self, *, progress: Progress | None = None) -> IntentModel:

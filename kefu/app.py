@@ -42,6 +42,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         await run_in_threadpool(services.intents.start)
         await run_in_threadpool(services.chat.warm_up)
         yield
+        # A retraining still running would otherwise outlive the database it reads.
+        await run_in_threadpool(services.intents.wait_idle)
         await broker.close()
         services.engine.dispose()
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from core.errors import KefuError
 from core.settings import Settings
@@ -48,10 +49,12 @@ def _train(services: Services) -> None:
 
 
 def _fail(message: str, details: list[dict[str, object]] | None = None) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
+    # Messages quote the user's files, so they are printed as text, never as rich markup.
+    console.print("[red]error:[/red] " + escape(message))
     for detail in details or []:
         where = f"line {detail['line']}" if "line" in detail else ""
-        console.print(f"  {where} {detail.get('field', '')}: {detail.get('message', '')}")
+        text = f"  {where} {detail.get('field', '')}: {detail.get('message', '')}"
+        console.print(text, markup=False)
     return typer.Exit(code=2)
 
 

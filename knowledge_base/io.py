@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -21,7 +22,7 @@ from pydantic import ValidationError
 from core.errors import InvalidInputError
 
 from .models import FaqEntry, Intent
-from .schemas import FaqEntryCreate, IntentCreate
+from .schemas import FaqEntryCreate, IntentCreate, resolve_entry
 
 __all__ = ["FileFormat", "ImportFileError", "ParsedFile", "dump", "format_for_path", "parse"]
 
@@ -88,17 +89,17 @@ def parse(text: str, fmt: FileFormat, *, default_status: str = "published") -> P
         entry = _validate(FaqEntryCreate, record, errors)
         if entry is None:
             continue
-        if entry.id is not None:
-            if entry.id in seen:
-                errors.append(
-                    _error(
-                        record.line,
-                        "id",
-                        f"duplicate id {entry.id!r} (first on line {seen[entry.id]})",
-                    )
-                )
-                continue
-            seen[entry.id] = record.line
+        # Entries without an id get one from their language and question, so two of them
+        # asking the same question would be one entry twice: that is a duplicate too.
+        entry = resolve_entry(entry)
+        key = str(entry.id)
+        if key in seen:
+            what = f"id {key!r}" if "id" in record.data else "question"
+            errors.append(
+                _error(record.line, "id", f"duplicate {what} (first on line {seen[key]})")
+            )
+            continue
+        seen[key] = record.line
         parsed.faqs.append(entry)
     names: dict[str, int] = {}
     for record in intent_records:
@@ -146,10 +147,19 @@ def _validate(model: type[M], record: _Record, errors: list[dict[str, object]]) 
 # -- CSV ---------------------------------------------------------------------------------------
 
 
+_UNESCAPED_SEPARATOR = re.compile(r"(?<!\\)\|")
+
+
 def _split_list(value: str | None) -> list[str]:
+    """Split on '|'; a phrasing that holds a '|' itself is written with it escaped as '\\|'."""
     if not value:
         return []
-    return [item.strip() for item in value.split(_LIST_SEPARATOR) if item.strip()]
+    items = (item.replace("\\|", "|").strip() for item in _UNESCAPED_SEPARATOR.split(value))
+    return [item for item in items if item]
+
+
+def _join_list(values: list[str]) -> str:
+    return _LIST_SEPARATOR.join(value.replace("|", "\\|") for value in values)
 
 
 def _csv_records(text: str, errors: list[dict[str, object]]) -> list[_Record]:
@@ -190,7 +200,17 @@ def _merge_phrasing(
     first: _Record, data: dict[str, Any], line: int, errors: list[dict[str, object]]
 ) -> None:
     """A repeated id adds its question (and alternatives) as phrasings of the first row's entry."""
-    for name in ("answer", "category", "language", "status"):
+    if "question" not in data:
+        errors.append(
+            _error(
+                line,
+                "question",
+                f"id {data['id']!r} repeats line {first.line} "
+                "without a question to add as a phrasing",
+            )
+        )
+        return
+    for name in ("answer", "category", "language", "status", "tags"):
         if name in data and data[name] != first.data.get(name):
             errors.append(
                 _error(
@@ -201,9 +221,7 @@ def _merge_phrasing(
             )
             return
     alternatives = first.data.setdefault("alternatives", [])
-    alternatives.extend(
-        [data["question"], *data.get("alternatives", [])] if "question" in data else []
-    )
+    alternatives.extend([data["question"], *data.get("alternatives", [])])
 
 
 # -- JSON and YAML -----------------------------------------------------------------------------
@@ -230,7 +248,9 @@ def _structured_records(
             )
         )
         return [], []
-    lines = _item_lines(text)
+    # Outside strings JSON allows tabs as whitespace, which YAML does not; inside strings a tab
+    # must be escaped, so replacing raw tabs keeps every line and position.
+    lines = _item_lines(text.replace("\t", " ") if fmt is FileFormat.json else text)
     result: list[list[_Record]] = []
     for key in ("faqs", "intents"):
         items = document.get(key) or []
@@ -267,30 +287,43 @@ def _item_lines(text: str) -> dict[str, list[int]]:
 # -- Markdown with front matter ---------------------------------------------------------------
 
 
+# A '---' line opens front matter only when an entry field follows it, so an answer may hold a
+# Markdown horizontal rule.
+_FRONT_MATTER_KEY = re.compile(r"^(id|question|alternatives|category|language|tags|status)\s*:")
+
+
+def _opens_front_matter(lines: list[str], number: int) -> bool:
+    following = next((line for line in lines[number + 1 :] if line.strip()), "")
+    return lines[number].strip() == "---" and bool(_FRONT_MATTER_KEY.match(following))
+
+
 def _markdown_records(text: str, errors: list[dict[str, object]]) -> list[_Record]:
     """Entries as ``---`` front matter ``---`` followed by the answer, one after another."""
     lines = text.splitlines()
-    fences = [number for number, line in enumerate(lines) if line.strip() == "---"]
-    if not fences or any(line.strip() for line in lines[: fences[0]]):
+    start = next((n for n, line in enumerate(lines) if line.strip()), None)
+    if start is None or lines[start].strip() != "---":
         errors.append(_error(1, "file", "a Markdown file must start with '---' front matter"))
         return []
-    if len(fences) % 2:
-        errors.append(_error(fences[-1] + 1, "file", "front matter is not closed with '---'"))
-        return []
     records: list[_Record] = []
-    for pair in range(0, len(fences), 2):
-        start, end = fences[pair], fences[pair + 1]
-        body_end = fences[pair + 2] if pair + 2 < len(fences) else len(lines)
+    while start < len(lines):
+        end = next((n for n in range(start + 1, len(lines)) if lines[n].strip() == "---"), None)
+        if end is None:
+            errors.append(_error(start + 1, "file", "front matter is not closed with '---'"))
+            return records
+        body_end = next(
+            (n for n in range(end + 1, len(lines)) if _opens_front_matter(lines, n)), len(lines)
+        )
         try:
             meta = yaml.safe_load("\n".join(lines[start + 1 : end])) or {}
         except yaml.YAMLError as exc:
             errors.append(_error(start + 1, "front matter", f"invalid YAML: {exc}"))
-            continue
-        if not isinstance(meta, dict):
+            meta = None
+        if meta is not None and not isinstance(meta, dict):
             errors.append(_error(start + 1, "front matter", "front matter must be a mapping"))
-            continue
-        meta["answer"] = "\n".join(lines[end + 1 : body_end]).strip()
-        records.append(_Record(start + 1, meta))
+        elif meta is not None:
+            meta["answer"] = "\n".join(lines[end + 1 : body_end]).strip()
+            records.append(_Record(start + 1, meta))
+        start = body_end
     return records
 
 
@@ -308,9 +341,7 @@ def dump(entries: Sequence[FaqEntry], intents: Sequence[Intent], fmt: FileFormat
         writer = csv.DictWriter(buffer, fieldnames=_EXPORT_FIELDS, lineterminator="\n")
         writer.writeheader()
         for row in faqs:
-            writer.writerow(
-                row | {k: _LIST_SEPARATOR.join(row[k]) for k in ("alternatives", "tags")}
-            )
+            writer.writerow(row | {k: _join_list(row[k]) for k in ("alternatives", "tags")})
         return buffer.getvalue()
     if fmt is FileFormat.md:
         blocks = []

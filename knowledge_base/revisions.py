@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from .models import KbRevision
 
-__all__ = ["diff_snapshots", "faq_revision_marker", "record_revision"]
+__all__ = ["diff_snapshots", "faq_revision_marker", "next_version", "record_revision"]
 
 _IGNORED = frozenset({"version", "updated_at", "created_at", "author"})
 
@@ -51,6 +51,16 @@ def record_revision(
     session.add(revision)
     session.flush()
     return revision
+
+
+def next_version(session: Session, entity: str, entity_id: str) -> int:
+    """Version for a new entity: 1, or one past a deleted predecessor's history under that id."""
+    latest = session.exec(
+        select(func.max(KbRevision.version)).where(
+            col(KbRevision.entity) == entity, col(KbRevision.entity_id) == entity_id
+        )
+    ).one()
+    return int(latest or 0) + 1
 
 
 def faq_revision_marker(session: Session) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
 from enum import StrEnum
@@ -9,7 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from core.language import SUPPORTED_LANGUAGES
+from core.language import SUPPORTED_LANGUAGES, detect_language
 
 __all__ = [
     "MAX_ANSWER_CHARS",
@@ -23,6 +24,8 @@ __all__ = [
     "IntentPublic",
     "IntentUpdate",
     "RevisionPublic",
+    "generated_entry_id",
+    "resolve_entry",
 ]
 
 MAX_QUESTION_CHARS = 500
@@ -93,6 +96,19 @@ class FaqEntryCreate(BaseModel):
     )
     tags: list[Tag] = []
     status: EntryStatus = EntryStatus.draft
+
+
+def generated_entry_id(language: str, question: str) -> str:
+    """A stable id for entries given without one, so re-importing a file changes nothing."""
+    digest = hashlib.sha1(f"{language}\n{question}".encode(), usedforsecurity=False)
+    return f"faq-{digest.hexdigest()[:12]}"
+
+
+def resolve_entry(data: FaqEntryCreate) -> FaqEntryCreate:
+    """The entry with its language detected and its id settled, as it will be stored."""
+    language = data.language or detect_language(data.question)
+    entry_id = data.id or generated_entry_id(language, data.question)
+    return data.model_copy(update={"language": language, "id": entry_id})
 
 
 class FaqEntryUpdate(BaseModel):

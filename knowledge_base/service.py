@@ -8,7 +8,6 @@ in commit order.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,11 +22,10 @@ from sqlmodel import Session, col, func, select
 from core.clock import utcnow
 from core.db import session_scope
 from core.errors import ConflictError, NotFoundError
-from core.language import detect_language
 
 from .index import FaqIndex, Hit, IndexedEntry, PreparedEntry
 from .models import FaqEntry, Intent, KbRevision
-from .revisions import faq_revision_marker, record_revision
+from .revisions import faq_revision_marker, next_version, record_revision
 from .schemas import (
     EntryStatus,
     FaqEntryCreate,
@@ -36,6 +34,7 @@ from .schemas import (
     IntentCreate,
     IntentPublic,
     IntentUpdate,
+    resolve_entry,
 )
 
 __all__ = ["EntryFilter", "ImportReport", "KnowledgeBase"]
@@ -64,12 +63,6 @@ class ImportReport:
     intents_created: list[str] = field(default_factory=list)
     intents_updated: list[str] = field(default_factory=list)
     intents_unchanged: list[str] = field(default_factory=list)
-
-
-def generated_entry_id(language: str, question: str) -> str:
-    """A stable id for entries imported without one, so re-importing changes nothing."""
-    digest = hashlib.sha1(f"{language}\n{question}".encode(), usedforsecurity=False)
-    return f"faq-{digest.hexdigest()[:12]}"
 
 
 def _entry_snapshot(entry: FaqEntry) -> dict[str, Any]:
@@ -191,8 +184,8 @@ class KnowledgeBase:
     # -- FAQ writes ------------------------------------------------------------------------
 
     def create_entry(self, *, data: FaqEntryCreate, author: str) -> FaqEntry:
-        language = data.language or detect_language(data.question)
-        entry_id = data.id or generated_entry_id(language, data.question)
+        data = resolve_entry(data)
+        entry_id = str(data.id)
         with self._write_lock, session_scope(self._engine) as session:
             if session.get(FaqEntry, entry_id) is not None:
                 raise ConflictError(f"FAQ entry {entry_id!r} already exists")
@@ -202,10 +195,11 @@ class KnowledgeBase:
                 alternatives=data.alternatives,
                 answer=data.answer,
                 category=data.category,
-                language=language,
+                language=str(data.language),
                 tags=data.tags,
                 status=data.status,
                 author=author,
+                version=next_version(session, "faq", entry_id),
             )
             self._write_entry(session, entry, before=None, action="create", author=author)
         return entry
@@ -347,13 +341,14 @@ class KnowledgeBase:
         with self._write_lock, session_scope(self._engine) as session:
             if session.get(Intent, data.name) is not None:
                 raise ConflictError(f"intent {data.name!r} already exists")
-            intent = Intent(**data.model_dump(), author=author)
+            version = next_version(session, "intent", data.name)
+            intent = Intent(**data.model_dump(), author=author, version=version)
             session.add(intent)
             record_revision(
                 session,
                 entity="intent",
                 entity_id=intent.name,
-                version=1,
+                version=version,
                 action="create",
                 author=author,
                 before=None,
@@ -471,12 +466,13 @@ class KnowledgeBase:
     def _stage_import(
         self, session: Session, data: FaqEntryCreate, *, author: str
     ) -> tuple[FaqEntry, str, dict[str, Any] | None]:
-        language = data.language or detect_language(data.question)
-        entry_id = data.id or generated_entry_id(language, data.question)
-        values = data.model_dump(exclude={"id"}) | {"language": language}
+        data = resolve_entry(data)
+        entry_id = str(data.id)
+        values = data.model_dump(exclude={"id"})
         entry = session.get(FaqEntry, entry_id)
         if entry is None:
-            entry = FaqEntry(id=entry_id, author=author, **values)
+            version = next_version(session, "faq", entry_id)
+            entry = FaqEntry(id=entry_id, author=author, version=version, **values)
             session.add(entry)
             return entry, "create", None
         before = _entry_snapshot(entry)
@@ -495,13 +491,14 @@ class KnowledgeBase:
     ) -> None:
         intent = session.get(Intent, data.name)
         if intent is None:
-            intent = Intent(**data.model_dump(), author=author)
+            version = next_version(session, "intent", data.name)
+            intent = Intent(**data.model_dump(), author=author, version=version)
             session.add(intent)
             record_revision(
                 session,
                 entity="intent",
                 entity_id=intent.name,
-                version=1,
+                version=version,
                 action="import",
                 author=author,
                 before=None,
