@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFi
 from pydantic import BaseModel
 
 from core.auth import StaffActor
+from core.language import detect_language
 
 from . import io as kb_io
 from .schemas import (
@@ -58,6 +59,7 @@ class SearchHit(BaseModel):
 
 class SearchResult(BaseModel):
     query: str
+    language: str
     hits: list[SearchHit]
 
 
@@ -149,6 +151,7 @@ def search_faqs(
     entries = kb.get_entries([h.entry_id for h in hits])
     return SearchResult(
         query=q,
+        language=detect_language(q),
         hits=[
             SearchHit(
                 entry=FaqEntryPublic.model_validate(entries[h.entry_id]),

@@ -42,6 +42,15 @@ def test_published_entry_is_found_in_english_and_chinese(client: TestClient) -> 
     assert top_id(client, "where's my package") == "en-track"
     assert top_id(client, "退款几天能到账") == "zh-refund"
     assert top_id(client, "物流信息在哪里查") == "zh-track"
+    languages = {
+        q: client.get("/api/admin/kb/search", params={"q": q}).json()["language"]
+        for q in ("When will I get my refund?", "退款几天能到账", "订单 A123456 到哪了")
+    }
+    assert languages == {
+        "When will I get my refund?": "en",
+        "退款几天能到账": "zh",
+        "订单 A123456 到哪了": "zh",
+    }
     hit = search(client, "When will I get my refund?")[0]
     assert hit["score"] == pytest.approx(1.0, abs=0.02)
     assert 0.0 <= hit["lexical"] <= 1.0
