@@ -6,10 +6,12 @@ Blocking work (database, models) runs in the thread pool; the event loop only mo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -296,16 +298,17 @@ async def chat_socket(
             {"type": "ready", "conversation_id": conversation_id, "last_seq": socket.sent}
         )
         await socket.deliver([EventPublic.of(e).model_dump(mode="json") for e in backlog])
-        tasks = [
-            asyncio.create_task(socket.receive()),
-            asyncio.create_task(socket.relay(subscription)),
-        ]
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                with contextlib.suppress(WebSocketDisconnect):
-                    task.result()
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        # Structured concurrency: when either side ends, the other is cancelled, and a
+        # cancellation from the server (shutdown, or the client going away) reaches both.
+        async with anyio.create_task_group() as group:
+
+            async def until_either_ends(side: Callable[[], Awaitable[None]]) -> None:
+                try:
+                    await side()
+                except WebSocketDisconnect:
+                    pass
+                finally:
+                    group.cancel_scope.cancel()
+
+            group.start_soon(until_either_ends, socket.receive)
+            group.start_soon(until_either_ends, partial(socket.relay, subscription))

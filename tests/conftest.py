@@ -106,8 +106,7 @@ def demo_client(
     else:
         need(bool(POSTGRES_URL), "KEFU_TEST_DATABASE_URL is not set")
         schema = f"t_{uuid.uuid4().hex[:12]}"
-        with create_engine(POSTGRES_URL).begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        _execute_on_postgres(f'CREATE SCHEMA "{schema}"')
         separator = "&" if "?" in POSTGRES_URL else "?"
         url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
     settings = Settings(data_dir=root / "var", database_url=url, _env_file=None)
@@ -118,5 +117,11 @@ def demo_client(
         load_demo(test_client)
         yield test_client
     if schema:
-        with create_engine(POSTGRES_URL).begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        _execute_on_postgres(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _execute_on_postgres(statement: str) -> None:
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(statement))
+    admin.dispose()
