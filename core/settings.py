@@ -31,7 +31,6 @@ class Settings(BaseSettings):
 
     # Knowledge base limits: requests beyond them are rejected with a 4xx.
     max_import_bytes: int = 20_000_000
-    languages: tuple[str, ...] = ("en", "zh")
 
     # Hybrid retrieval: fused = w * dense + (1 - w) * lexical, where w slides from the Latin
     # weight to the Han weight with the query's share of Han characters. The default model is

@@ -136,10 +136,12 @@ class FaqIndex:
 
     # -- building --------------------------------------------------------------------------
 
-    def prepare(self, entries: list[IndexedEntry]) -> list[PreparedEntry]:
+    def prepare(
+        self, entries: list[IndexedEntry], progress: Progress | None = None
+    ) -> list[PreparedEntry]:
         """Embed every phrasing in batches; the model is far faster on a batch than one by one."""
         texts = [text for entry in entries for text in entry.phrasings]
-        vectors = self._encode(texts)
+        vectors = self._encode(texts, progress)
         prepared, offset = [], 0
         for entry in entries:
             count = len(entry.phrasings)

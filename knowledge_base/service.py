@@ -311,9 +311,11 @@ class KnowledgeBase:
         removals = [] if entry.status == EntryStatus.published else [entry.id]
         self._apply_index(upserts=prepared, removals=removals, marker=revision.id or 0)
 
-    def _prepare(self, entries: Sequence[FaqEntry]) -> list[PreparedEntry]:
+    def _prepare(
+        self, entries: Sequence[FaqEntry], progress: Progress | None = None
+    ) -> list[PreparedEntry]:
         return self.index.prepare(
-            [_indexed(e) for e in entries if e.status == EntryStatus.published]
+            [_indexed(e) for e in entries if e.status == EntryStatus.published], progress
         )
 
     def _apply_index(
@@ -432,7 +434,7 @@ class KnowledgeBase:
             changed: list[FaqEntry] = []
             removals: list[str] = []
             marker = 0
-            for number, data in enumerate(faqs, start=1):
+            for data in faqs:
                 entry, action, before = self._stage_import(session, data, author=author)
                 if action == "unchanged":
                     report.unchanged.append(entry.id)
@@ -452,11 +454,10 @@ class KnowledgeBase:
                     changed.append(entry)
                     if entry.status != EntryStatus.published:
                         removals.append(entry.id)
-                if progress:
-                    progress(number, len(faqs))
             for intent_data in intents:
                 self._import_intent(session, intent_data, author=author, report=report)
-            prepared = self._prepare(changed)
+            # Embedding the changed phrasings is the long part, so that is what progress counts.
+            prepared = self._prepare(changed, progress)
             session.commit()
         self._apply_index(upserts=prepared, removals=removals, marker=marker)
         if report.intents_created or report.intents_updated:
