@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import secrets
 import statistics
 import tempfile
 import time
@@ -26,6 +27,7 @@ from knowledge_base.embeddings import SentenceEmbedder
 from knowledge_base.index import FaqIndex, IndexedEntry
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+BENCH_LOGIN = secrets.token_urlsafe(16)
 CACHE = Path(tempfile.gettempdir()) / "kefu-bench-embeddings.npy"
 
 
@@ -106,7 +108,9 @@ def bench_search(embedder: SentenceEmbedder, phrasings: int, queries: int) -> No
 def bench_edit(embedder: SentenceEmbedder, rounds: int) -> None:
     from fastapi.testclient import TestClient
 
+    from core.db import session_scope
     from core.settings import Settings
+    from core.staff import Role, create_user
     from kefu import db as migrations
     from kefu.app import create_app
     from knowledge_base import io as kb_io
@@ -117,6 +121,12 @@ def bench_edit(embedder: SentenceEmbedder, rounds: int) -> None:
         app = create_app(settings, embedder=embedder)
         migrations.upgrade(app.state.services.engine)
         with TestClient(app) as client:
+            with session_scope(app.state.engine) as session:
+                create_user(session, username="bench", password=BENCH_LOGIN, role=Role.admin)
+            login = client.post(
+                "/api/auth/login", json={"username": "bench", "password": BENCH_LOGIN}
+            )
+            client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
             for path in sorted(demo.glob("faqs.*.yaml")):
                 parsed = kb_io.parse(path.read_text("utf-8"), kb_io.FileFormat.yaml)
                 app.state.kb.import_records(faqs=parsed.faqs, author="bench")

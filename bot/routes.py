@@ -16,7 +16,7 @@ from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisco
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from core.auth import StaffActor
+from core.auth import SupervisorActor
 from core.broker import Broker
 from core.conversations import ConversationEvent, EventPublic
 from core.errors import KefuError
@@ -152,7 +152,7 @@ def rate_answer(
 @admin_router.get("/exchanges", response_model=list[Exchange])
 def list_exchanges(
     request: Request,
-    _actor: StaffActor,
+    _actor: SupervisorActor,
     conversation_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[Exchange]:

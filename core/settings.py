@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # Model instances serving concurrent customers, each on one thread; 0 means one per core.
     inference_workers: int = Field(default=0, ge=0, le=16)
 
+    # The first admin's password for `scripts/run` on an empty database; generated if empty.
+    admin_password: str = Field(default="", repr=False)
+
     # Realtime fan-out: memory:// in one process, redis://host:port/db across several.
     broker_url: str = "memory://"
 

@@ -18,6 +18,7 @@ from bot.routes import router as chat_router
 from core.broker import make_broker
 from core.errors import KefuError
 from core.settings import Settings
+from core.staff_routes import router as staff_router
 from knowledge_base.embeddings import Embedder
 from knowledge_base.routes import router as kb_router
 
@@ -55,9 +56,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     )
     app.state.settings = settings
     app.state.services = services
+    app.state.engine = services.engine
     app.state.kb = services.kb
     app.state.chat = services.chat
     app.state.broker = broker
+    app.include_router(staff_router)
     app.include_router(kb_router)
     app.include_router(chat_router)
     app.include_router(exchanges_router)

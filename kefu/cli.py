@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,9 +12,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlmodel import Session
 
+from core.db import session_scope
 from core.errors import KefuError
 from core.settings import Settings
+from core.staff import Role, create_user, has_users
 
 from . import db as migrations
 from .evaluation import evaluate_intents, evaluate_retrieval, evaluate_sentiment
@@ -25,9 +30,11 @@ app = typer.Typer(help="kefu: customer-service chatbot with human handoff.", no_
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 kb_app = typer.Typer(help="Knowledge base: import, export, index.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure the bot on labelled data.", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
 app.add_typer(eval_app, name="eval")
+app.add_typer(user_app, name="user")
 
 console = Console(stderr=True)
 DEMO_DIR = Path(__file__).resolve().parent.parent / "knowledge_base" / "demo"
@@ -203,6 +210,54 @@ def eval_retrieval(
         f"queries={metrics.queries} top1={metrics.top1:.4f} top5={metrics.top5:.4f} "
         f"mrr={metrics.mrr:.4f}"
     )
+
+
+def _create_user(username: str, role: Role, display_name: str, password: str | None) -> str:
+    """Create the account; returns the password, generated when none was given."""
+    services = _services()
+    chosen = password or secrets.token_urlsafe(12)
+    with session_scope(services.engine) as session:
+        create_user(
+            session, username=username, password=chosen, role=role, display_name=display_name
+        )
+    return chosen
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[Role, typer.Option(help="agent, supervisor or admin")] = Role.agent,
+    display_name: Annotated[str, typer.Option(help="Shown to customers.")] = "",
+    password_env: Annotated[
+        str | None, typer.Option(help="Read the password from this environment variable.")
+    ] = None,
+) -> None:
+    """Create a staff account; prints a generated one-time password unless one is given."""
+    password = os.environ.get(password_env, "") if password_env else None
+    try:
+        chosen = _create_user(username, role, display_name, password or None)
+    except KefuError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(f"created {role} {username}")
+    if not password:
+        typer.echo(f"one-time password: {chosen}")
+
+
+@user_app.command("ensure-admin")
+def user_ensure_admin() -> None:
+    """On a database with no staff yet, create `admin` (password from KEFU_ADMIN_PASSWORD)."""
+    settings = Settings()
+    services = _services()
+    with Session(services.engine) as session:
+        if has_users(session):
+            return
+    try:
+        chosen = _create_user("admin", Role.admin, "Administrator", settings.admin_password or None)
+    except KefuError as exc:
+        raise _fail(exc.message) from None
+    typer.echo("created the first admin account: admin")
+    if not settings.admin_password:
+        typer.echo(f"one-time password: {chosen}")
 
 
 @eval_app.command("intents")

@@ -7,5 +7,6 @@ __all__ = ["import_all_models"]
 
 def import_all_models() -> None:
     import bot.models  # noqa: F401
-    import core.conversations  # noqa: F401
+    import core.conversations
+    import core.staff  # noqa: F401
     import knowledge_base.models  # noqa: F401

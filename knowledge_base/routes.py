@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel
 
-from core.auth import StaffActor
+from core.auth import AdminActor
 from core.language import detect_language
 
 from . import io as kb_io
@@ -75,7 +75,7 @@ class ImportResult(BaseModel):
 @router.get("/faqs", response_model=FaqPage)
 def list_faqs(
     kb: KB,
-    _actor: StaffActor,
+    _actor: AdminActor,
     q: Annotated[str | None, Query(max_length=200)] = None,
     category: str | None = None,
     language: str | None = None,
@@ -89,52 +89,52 @@ def list_faqs(
 
 
 @router.post("/faqs", response_model=FaqEntryPublic, status_code=status.HTTP_201_CREATED)
-def create_faq(kb: KB, actor: StaffActor, body: FaqEntryCreate) -> FaqEntryPublic:
+def create_faq(kb: KB, actor: AdminActor, body: FaqEntryCreate) -> FaqEntryPublic:
     return FaqEntryPublic.model_validate(kb.create_entry(data=body, author=actor.name))
 
 
 @router.get("/faqs/{entry_id}", response_model=FaqEntryPublic)
-def get_faq(kb: KB, _actor: StaffActor, entry_id: str) -> FaqEntryPublic:
+def get_faq(kb: KB, _actor: AdminActor, entry_id: str) -> FaqEntryPublic:
     return FaqEntryPublic.model_validate(kb.get_entry(entry_id))
 
 
 @router.patch("/faqs/{entry_id}", response_model=FaqEntryPublic)
-def update_faq(kb: KB, actor: StaffActor, entry_id: str, body: FaqEntryUpdate) -> FaqEntryPublic:
+def update_faq(kb: KB, actor: AdminActor, entry_id: str, body: FaqEntryUpdate) -> FaqEntryPublic:
     entry = kb.update_entry(entry_id=entry_id, data=body, author=actor.name)
     return FaqEntryPublic.model_validate(entry)
 
 
 @router.delete("/faqs/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_faq(kb: KB, actor: StaffActor, entry_id: str) -> Response:
+def delete_faq(kb: KB, actor: AdminActor, entry_id: str) -> Response:
     kb.delete_entry(entry_id=entry_id, author=actor.name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/faqs/{entry_id}/publish", response_model=FaqEntryPublic)
-def publish_faq(kb: KB, actor: StaffActor, entry_id: str) -> FaqEntryPublic:
+def publish_faq(kb: KB, actor: AdminActor, entry_id: str) -> FaqEntryPublic:
     entry = kb.set_status(entry_id=entry_id, status=EntryStatus.published, author=actor.name)
     return FaqEntryPublic.model_validate(entry)
 
 
 @router.post("/faqs/{entry_id}/unpublish", response_model=FaqEntryPublic)
-def unpublish_faq(kb: KB, actor: StaffActor, entry_id: str) -> FaqEntryPublic:
+def unpublish_faq(kb: KB, actor: AdminActor, entry_id: str) -> FaqEntryPublic:
     entry = kb.set_status(entry_id=entry_id, status=EntryStatus.draft, author=actor.name)
     return FaqEntryPublic.model_validate(entry)
 
 
 @router.post("/faqs/{entry_id}/archive", response_model=FaqEntryPublic)
-def archive_faq(kb: KB, actor: StaffActor, entry_id: str) -> FaqEntryPublic:
+def archive_faq(kb: KB, actor: AdminActor, entry_id: str) -> FaqEntryPublic:
     entry = kb.set_status(entry_id=entry_id, status=EntryStatus.archived, author=actor.name)
     return FaqEntryPublic.model_validate(entry)
 
 
 @router.get("/faqs/{entry_id}/history", response_model=list[RevisionPublic])
-def faq_history(kb: KB, _actor: StaffActor, entry_id: str) -> list[RevisionPublic]:
+def faq_history(kb: KB, _actor: AdminActor, entry_id: str) -> list[RevisionPublic]:
     return [RevisionPublic.model_validate(r) for r in kb.history("faq", entry_id)]
 
 
 @router.post("/faqs/{entry_id}/rollback", response_model=FaqEntryPublic)
-def rollback_faq(kb: KB, actor: StaffActor, entry_id: str, body: RollbackRequest) -> FaqEntryPublic:
+def rollback_faq(kb: KB, actor: AdminActor, entry_id: str, body: RollbackRequest) -> FaqEntryPublic:
     entry = kb.rollback_entry(entry_id=entry_id, version=body.version, author=actor.name)
     return FaqEntryPublic.model_validate(entry)
 
@@ -142,7 +142,7 @@ def rollback_faq(kb: KB, actor: StaffActor, entry_id: str, body: RollbackRequest
 @router.get("/search", response_model=SearchResult)
 def search_faqs(
     kb: KB,
-    _actor: StaffActor,
+    _actor: AdminActor,
     q: Annotated[str, Query(min_length=1, max_length=2000)],
     k: Annotated[int, Query(ge=1, le=50)] = 5,
     language: str | None = None,
@@ -170,7 +170,7 @@ def search_faqs(
 def import_file(
     request: Request,
     kb: KB,
-    actor: StaffActor,
+    actor: AdminActor,
     file: Annotated[UploadFile, File(description="CSV, JSON, YAML or Markdown")],
     fmt: Annotated[kb_io.FileFormat | None, Query(alias="format")] = None,
     default_status: Annotated[EntryStatus, Query(alias="status")] = EntryStatus.published,
@@ -197,7 +197,7 @@ def _import_result(report: ImportReport) -> ImportResult:
 @router.get("/export")
 def export_file(
     kb: KB,
-    _actor: StaffActor,
+    _actor: AdminActor,
     fmt: Annotated[kb_io.FileFormat, Query(alias="format")] = kb_io.FileFormat.json,
 ) -> Response:
     body = kb_io.dump(kb.all_entries(), kb.list_intents(), fmt)
@@ -210,31 +210,31 @@ def export_file(
 
 
 @router.get("/intents", response_model=list[IntentPublic])
-def list_intents(kb: KB, _actor: StaffActor) -> list[IntentPublic]:
+def list_intents(kb: KB, _actor: AdminActor) -> list[IntentPublic]:
     return [IntentPublic.model_validate(i) for i in kb.list_intents()]
 
 
 @router.post("/intents", response_model=IntentPublic, status_code=status.HTTP_201_CREATED)
-def create_intent(kb: KB, actor: StaffActor, body: IntentCreate) -> IntentPublic:
+def create_intent(kb: KB, actor: AdminActor, body: IntentCreate) -> IntentPublic:
     return IntentPublic.model_validate(kb.create_intent(data=body, author=actor.name))
 
 
 @router.get("/intents/{name}", response_model=IntentPublic)
-def get_intent(kb: KB, _actor: StaffActor, name: str) -> IntentPublic:
+def get_intent(kb: KB, _actor: AdminActor, name: str) -> IntentPublic:
     return IntentPublic.model_validate(kb.get_intent(name))
 
 
 @router.patch("/intents/{name}", response_model=IntentPublic)
-def update_intent(kb: KB, actor: StaffActor, name: str, body: IntentUpdate) -> IntentPublic:
+def update_intent(kb: KB, actor: AdminActor, name: str, body: IntentUpdate) -> IntentPublic:
     return IntentPublic.model_validate(kb.update_intent(name=name, data=body, author=actor.name))
 
 
 @router.delete("/intents/{name}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_intent(kb: KB, actor: StaffActor, name: str) -> Response:
+def delete_intent(kb: KB, actor: AdminActor, name: str) -> Response:
     kb.delete_intent(name=name, author=actor.name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/intents/{name}/history", response_model=list[RevisionPublic])
-def intent_history(kb: KB, _actor: StaffActor, name: str) -> list[RevisionPublic]:
+def intent_history(kb: KB, _actor: AdminActor, name: str) -> list[RevisionPublic]:
     return [RevisionPublic.model_validate(r) for r in kb.history("intent", name)]

@@ -7,14 +7,17 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from sqlmodel import select
 
-from core.db import make_engine
+from core.db import make_engine, session_scope
 from core.settings import DEFAULT_EMBEDDING_MODEL, Settings
+from core.staff import Role, StaffUser, create_user
 from kefu import db as migrations
 from kefu.app import create_app
 from knowledge_base.embeddings import SentenceEmbedder
@@ -67,9 +70,34 @@ def migrated(settings: Settings) -> Settings:
     return settings
 
 
+PASSWORD = "correct horse battery"
+
+
+def log_in(client: TestClient, role: Role = Role.admin, username: str | None = None) -> None:
+    """Create the account if needed and log in through the API; the client keeps the cookie."""
+    username = username or f"{role}-tester"
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with session_scope(engine) as session:
+        if session.exec(select(StaffUser).where(StaffUser.username == username)).first() is None:
+            create_user(session, username=username, password=PASSWORD, role=role)
+    response = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+
+
+@contextmanager
+def staff_client(
+    settings: Settings, embedder: SentenceEmbedder, role: Role = Role.admin
+) -> Iterator[TestClient]:
+    """The app, started, with a staff member of ``role`` logged in."""
+    with TestClient(create_app(settings, embedder=embedder)) as test_client:
+        log_in(test_client, role)
+        yield test_client
+
+
 @pytest.fixture
 def client(migrated: Settings, embedder: SentenceEmbedder) -> Iterator[TestClient]:
-    with TestClient(create_app(migrated, embedder=embedder)) as test_client:
+    with staff_client(migrated, embedder) as test_client:
         yield test_client
 
 
@@ -113,7 +141,7 @@ def demo_client(
     engine = make_engine(url)
     migrations.upgrade(engine)
     engine.dispose()
-    with TestClient(create_app(settings, embedder=embedder)) as test_client:
+    with staff_client(settings, embedder) as test_client:
         load_demo(test_client)
         yield test_client
     if schema:

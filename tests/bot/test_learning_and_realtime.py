@@ -11,10 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.settings import Settings
-from kefu.app import create_app
 from knowledge_base.embeddings import SentenceEmbedder
 from tests.bot.chat_helpers import Customer, is_bot_message, receive_until
-from tests.conftest import need
+from tests.conftest import need, staff_client
 from tests.factories import faq
 
 INTENT_URL = "/api/admin/kb/intents"
@@ -65,9 +64,9 @@ def test_events_reach_a_socket_on_another_process_through_redis(
     url = os.environ.get("KEFU_TEST_REDIS_URL", "")
     need(bool(url), "KEFU_TEST_REDIS_URL is not set")
     shared = migrated.model_copy(update={"broker_url": url})
-    with TestClient(create_app(shared, embedder=embedder)) as first:
+    with staff_client(shared, embedder) as first:
         faq(first, id="track", question="How do I track my order?")
-        with TestClient(create_app(shared, embedder=embedder)) as second:
+        with staff_client(shared, embedder) as second:
             customer = Customer(first)
             with customer.socket() as ws:
                 assert ws.receive_json()["type"] == "ready"

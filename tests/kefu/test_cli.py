@@ -12,12 +12,11 @@ import re
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from core.settings import Settings
-from kefu.app import create_app
 from knowledge_base.embeddings import SentenceEmbedder
 from tests.cli_runner import one_line, run_kefu
+from tests.conftest import staff_client
 from tests.factories import FAQ_URL, top_id
 
 pytestmark = pytest.mark.slow
@@ -85,7 +84,7 @@ def test_kb_commands_import_export_and_reindex(
     expected = "indexed 3 entries (6 phrasings) with all-MiniLM-L6-v2"
     assert expected in one_line(reindexed.stderr)
 
-    with TestClient(create_app(settings, embedder=embedder)) as client:
+    with staff_client(settings, embedder) as client:
         index = client.get("/healthz").json()["index"]
         assert (index["state"], index["entries"], index["vectors"]) == ("ready", 3, 6)
         assert top_id(client, "my package hasn't arrived yet") == "en-track"
@@ -107,7 +106,7 @@ def test_load_demo_only_fills_an_empty_knowledge_base(
     assert again.returncode == 0, again.stderr
     assert "already has entries; demo not loaded" in one_line(again.stderr)
 
-    with TestClient(create_app(migrated, embedder=embedder)) as client:
+    with staff_client(migrated, embedder) as client:
         for language in ("en", "zh"):
             page = client.get(FAQ_URL, params={"language": language}).json()
             assert page["total"] >= 60

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from core.db import make_engine
 from core.settings import Settings
 from kefu import db as migrations
-from kefu.app import create_app
 from knowledge_base.embeddings import SentenceEmbedder
+from tests.conftest import staff_client
 from tests.factories import FAQ_URL, faq, search, top_id
 
 IMPORT_URL = "/api/admin/kb/import"
@@ -299,7 +299,7 @@ def test_an_export_recreates_the_knowledge_base_elsewhere(
     (tmp_path / "elsewhere").mkdir()
     elsewhere = Settings(data_dir=tmp_path / "elsewhere", database_url="", _env_file=None)
     migrate(elsewhere)
-    with TestClient(create_app(elsewhere, embedder=embedder)) as other:
+    with staff_client(elsewhere, embedder) as other:
         report = imported(other, name, exported)
         assert sorted(report["created"]) == sorted(source)
         fields = ("question", "alternatives", "answer", "category", "language", "tags", "status")
@@ -463,7 +463,7 @@ def test_a_file_over_the_size_limit_is_rejected(
     migrated: Settings, embedder: SentenceEmbedder
 ) -> None:
     small = migrated.model_copy(update={"max_import_bytes": 1000})
-    with TestClient(create_app(small, embedder=embedder)) as client:
+    with staff_client(small, embedder) as client:
         content = "question,answer\n" + "Where is my order?,Open My Orders.\n" * 30
         assert "larger than 1000 bytes" in rejected(client, "huge.csv", content)["message"]
         assert client.get(FAQ_URL).json()["total"] == 0

@@ -20,9 +20,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.settings import Settings
-from kefu.app import create_app
 from knowledge_base.embeddings import SentenceEmbedder
 from tests.cli_runner import KEFU, kefu_env, run_kefu
+from tests.conftest import staff_client
 from tests.factories import faq, top_id
 
 DISTINCT = [
@@ -107,7 +107,7 @@ def test_a_reindex_killed_midway_leaves_a_usable_index(
     assert reindex.returncode == -signal.SIGKILL
     assert b"indexed" not in output
 
-    with TestClient(create_app(migrated, embedder=embedder)) as client:
+    with staff_client(migrated, embedder) as client:
         index = health_index(client)
         assert (index["state"], index["entries"], index["vectors"]) == ("ready", entries, 600)
         assert_distinct_entries_found(client)
@@ -158,7 +158,7 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
 def test_a_missing_or_unusable_index_is_rebuilt_on_start(
     migrated: Settings, embedder: SentenceEmbedder, damage: str
 ) -> None:
-    with TestClient(create_app(migrated, embedder=embedder)) as client:
+    with staff_client(migrated, embedder) as client:
         for entry_id, question, alternative, language in DISTINCT:
             faq(
                 client,
@@ -170,7 +170,7 @@ def test_a_missing_or_unusable_index_is_rebuilt_on_start(
         built = health_index(client)
     DAMAGE[damage](migrated.index_dir)
 
-    with TestClient(create_app(migrated, embedder=embedder)) as client:
+    with staff_client(migrated, embedder) as client:
         index = health_index(client)
         assert index["state"] == "ready"
         assert (index["entries"], index["vectors"]) == (4, 8)
@@ -185,7 +185,7 @@ def test_a_missing_or_unusable_index_is_rebuilt_on_start(
 def test_an_index_left_stale_by_the_cli_is_rebuilt_on_start(
     migrated: Settings, embedder: SentenceEmbedder, tmp_path: Path
 ) -> None:
-    with TestClient(create_app(migrated, embedder=embedder)) as client:
+    with staff_client(migrated, embedder) as client:
         faq(client, id="en-track", question="How do I track my order?")
         assert health_index(client)["entries"] == 1
 
@@ -197,7 +197,7 @@ def test_an_index_left_stale_by_the_cli_is_rebuilt_on_start(
         "utf-8",
     )
     assert run_kefu(elsewhere, "kb", "import", str(payments)).returncode == 0
-    with TestClient(create_app(migrated, embedder=embedder)) as client:
+    with staff_client(migrated, embedder) as client:
         index = health_index(client)
         assert (index["state"], index["entries"]) == ("ready", 2)
         assert top_id(client, "can I pay with PayPal") == "en-pay"
@@ -207,7 +207,7 @@ def test_an_index_left_stale_by_the_cli_is_rebuilt_on_start(
     refunds = tmp_path / "refunds.csv"
     refunds.write_text("id,question,answer\nzh-refund,退款多久到账？,5个工作日内到账。\n", "utf-8")
     assert run_kefu(migrated, "kb", "import", str(refunds)).returncode == 0
-    with TestClient(create_app(migrated, embedder=embedder)) as client:
+    with staff_client(migrated, embedder) as client:
         index = health_index(client)
         assert (index["state"], index["entries"]) == ("ready", 3)
         assert top_id(client, "退款多久能到账") == "zh-refund"
