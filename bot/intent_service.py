@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
+import numpy as np
 
 from core.clock import utcnow
 from knowledge_base.embeddings import Embedder
@@ -127,8 +128,6 @@ class IntentService:
         model = self._model
         if model is None:
             return None
-        import numpy as np
-
         return model.predict([text], np.asarray(vector, dtype=np.float32).reshape(1, -1))[0]
 
     def retrain_in_background(self) -> None:

@@ -15,7 +15,7 @@ from bot.sentiment import SentimentAnalyzer
 from core.errors import InvalidInputError
 from core.settings import Settings
 from knowledge_base import io as kb_io
-from knowledge_base.embeddings import Embedder, SentenceEmbedder, Vectors
+from knowledge_base.embeddings import Embedder, SentenceEmbedder, Vectors, encode_in_batches
 
 from . import db as migrations
 from .progress import progress_bar
@@ -113,12 +113,8 @@ class IntentMetrics:
 
 
 def _encode_with_progress(embedder: Embedder, texts: list[str], description: str) -> Vectors:
-    chunks = []
     with progress_bar(description) as update:
-        for start in range(0, len(texts), 256):
-            chunks.append(embedder.encode(texts[start : start + 256]))
-            update(min(start + 256, len(texts)), len(texts))
-    return np.concatenate(chunks) if chunks else np.zeros((0, embedder.dim), dtype=np.float32)
+        return encode_in_batches(embedder, texts, update)
 
 
 def evaluate_intents(

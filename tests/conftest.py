@@ -46,15 +46,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'kefu.db'}"
         return
     need(bool(POSTGRES_URL), "KEFU_TEST_DATABASE_URL is not set")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    schema, url = _new_postgres_schema()
+    yield url
+    _execute_on_postgres(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture
@@ -133,10 +127,7 @@ def demo_client(
         url, schema = f"sqlite:///{root / 'kefu.db'}", None
     else:
         need(bool(POSTGRES_URL), "KEFU_TEST_DATABASE_URL is not set")
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        _execute_on_postgres(f'CREATE SCHEMA "{schema}"')
-        separator = "&" if "?" in POSTGRES_URL else "?"
-        url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+        schema, url = _new_postgres_schema()
     settings = Settings(data_dir=root / "var", database_url=url, _env_file=None)
     engine = make_engine(url)
     migrations.upgrade(engine)
@@ -146,6 +137,14 @@ def demo_client(
         yield test_client
     if schema:
         _execute_on_postgres(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _new_postgres_schema() -> tuple[str, str]:
+    """A fresh, empty schema, and a database URL whose search path points at it."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    _execute_on_postgres(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    return schema, f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
 
 
 def _execute_on_postgres(statement: str) -> None:
