@@ -26,12 +26,13 @@ from core.conversations import (
     new_conversation,
 )
 from core.db import session_scope
-from core.errors import InvalidInputError, NotFoundError
+from core.errors import ConflictError, InvalidInputError, NotFoundError
 from core.language import detect_language
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index import Hit
 from knowledge_base.service import KnowledgeBase
 
+from .escalation import BotOnlyEscalator, Escalation, Escalator
 from .intent_service import IntentService
 from .models import Exchange
 from .policy import (
@@ -47,7 +48,7 @@ from .policy import (
 from .replies import phrase
 from .sentiment import SentimentAnalyzer, sentiment_trend
 
-__all__ = ["ChatLimits", "ChatService", "MessageRejectedError"]
+__all__ = ["ChatLimits", "ChatService", "ConversationClosedError", "MessageRejectedError"]
 
 
 # How many earlier customer messages the sentiment analyzer sees, to spot repeated complaints.
@@ -56,6 +57,10 @@ HISTORY_FOR_SENTIMENT = 5
 
 class MessageRejectedError(InvalidInputError):
     code = "invalid_message"
+
+
+class ConversationClosedError(ConflictError):
+    code = "conversation_closed"
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,10 @@ class ChatService:
         sentiment: SentimentAnalyzer,
         policy: PolicySettings,
         limits: ChatLimits,
+        escalator: Escalator | None = None,
     ) -> None:
         self._engine = engine
+        self._escalator: Escalator = escalator or BotOnlyEscalator()
         self._kb = kb
         self._embedder = embedder
         self._intents = intents
@@ -93,9 +100,31 @@ class ChatService:
 
     # -- conversations and messages -----------------------------------------------------------
 
-    def start_conversation(self, *, language: str | None = None) -> tuple[Conversation, str]:
+    def start_conversation(
+        self,
+        *,
+        language: str | None = None,
+        name: str | None = None,
+        email: str | None = None,
+        tier: str = "standard",
+    ) -> tuple[Conversation, str]:
         with session_scope(self._engine) as session:
-            return new_conversation(session, language=language)
+            return new_conversation(session, language=language, name=name, email=email, tier=tier)
+
+    def request_person(self, *, conversation_id: str, token: str | None) -> list[ConversationEvent]:
+        """The customer pressed "talk to a person"; nothing happens if one is already coming."""
+        with session_scope(self._engine) as session:
+            conversation = authenticate(session, conversation_id, token)
+            if conversation.state == ConversationState.closed:
+                raise ConversationClosedError("the conversation is closed; reopen it first")
+            if conversation.state != ConversationState.bot:
+                return []
+            escalation = Escalation(
+                reason="asked_for_person",
+                detail="pressed the talk-to-a-person button",
+                language=conversation.language or "en",
+            )
+            return self._escalator.escalate(session, conversation, escalation)
 
     def authenticate(self, conversation_id: str, token: str | None) -> Conversation:
         with Session(self._engine) as session:
@@ -134,7 +163,10 @@ class ChatService:
         with session_scope(self._engine) as session:
             conversation = authenticate(session, conversation_id, token)
             if conversation.state == ConversationState.closed:
-                raise MessageRejectedError("the conversation is closed")
+                raise ConversationClosedError(
+                    "the conversation is closed; reopen it to write again",
+                    details=[{"code": "conversation_closed"}],
+                )
             if client_id:
                 existing = find_client_event(session, conversation_id, client_id)
                 if existing is not None:
@@ -255,9 +287,16 @@ class ChatService:
             if current is None or current.state != ConversationState.bot:
                 # A person took over while the bot was thinking: the bot stays quiet.
                 return []
-            events = self._write_outcome(session, current, decision, reply)
             current.language = language
             current.sentiment_scores = [*current.sentiment_scores, round(feeling.score, 4)][-50:]
+            topic = _topic(prediction.name if prediction else None, hits, questions)
+            events = self._write_outcome(
+                session,
+                current,
+                decision,
+                reply,
+                Escalation(decision.reason, decision.detail, language, topic),
+            )
             session.add(current)
             model = self._intents.model
             session.add(
@@ -320,9 +359,14 @@ class ChatService:
         conversation: Conversation,
         decision: Decision,
         reply: dict[str, Any],
+        escalation: Escalation,
     ) -> list[ConversationEvent]:
         if decision.kind is DecisionKind.stay_silent:
             return []
+        if decision.kind is DecisionKind.escalate:
+            conversation.pending_suggestions = []
+            conversation.consecutive_misses = 0
+            return self._escalator.escalate(session, conversation, escalation)
         events = [
             append_event(
                 session,
@@ -337,28 +381,23 @@ class ChatService:
             conversation.consecutive_misses = decision.misses
         elif decision.kind is not DecisionKind.clarify:
             conversation.consecutive_misses = 0
-        if decision.kind is DecisionKind.escalate:
-            conversation.state = ConversationState.waiting_for_agent
-            conversation.escalation_reason = decision.reason
-            events.append(
-                append_event(
-                    session,
-                    conversation_id=conversation.id,
-                    type="conversation.escalated",
-                    author="system",
-                    payload={
-                        "reason": decision.reason,
-                        "detail": decision.detail,
-                        "state": conversation.state,
-                    },
-                )
-            )
         return events
 
 
 def _language_of(text: str, fallback: str | None) -> str:
     detected = detect_language(text, default="")
     return detected or fallback or "en"
+
+
+def _topic(intent: str | None, hits: list[Hit], entries: dict[str, Any]) -> str | None:
+    """What the customer is on about: the intent, else the best FAQ match's category."""
+    if intent and intent not in {"human_agent", "greeting", "thanks", "goodbye", "affirm", "deny"}:
+        return intent
+    for hit in hits[:1]:
+        entry = entries.get(hit.entry_id)
+        if entry is not None and getattr(entry, "category", None):
+            return str(entry.category)
+    return intent
 
 
 def _prefer_language(hits: list[Hit], language: str) -> list[Hit]:

@@ -19,6 +19,12 @@ _PHRASES: dict[str, dict[str, str]] = {
         "conversation, so you won't need to repeat yourself.",
         "zh": "正在为您转接人工客服，客服会看到我们之前的全部对话，您无需重复描述。",
     },
+    "escalate_offline": {
+        "en": "Our team can't take chats right now. Leave your email and a message and we'll "
+        "write back; meanwhile I'm happy to keep helping here.",
+        "zh": "人工客服暂时无法接入。您可以留下邮箱和留言，我们会尽快回复；"
+        "在此期间我仍可以继续为您解答。",
+    },
     "no_response": {
         "en": "I can help with orders, delivery, returns, refunds, payments, invoices, your "
         "account, points and coupons, and warranty.",

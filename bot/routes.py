@@ -9,7 +9,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect, status
@@ -17,9 +17,11 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from core.auth import SupervisorActor
+from core.auth import bearer_token as _token
 from core.broker import Broker
 from core.conversations import ConversationEvent, EventPublic
 from core.errors import KefuError
+from core.realtime import SeqFeed, publish_events, publish_frame
 
 from .chat import ChatService
 from .models import Exchange
@@ -32,6 +34,9 @@ admin_router = APIRouter(prefix="/api/admin", tags=["exchange log"])
 
 class StartRequest(BaseModel):
     language: str | None = Field(default=None, max_length=8)
+    name: str | None = Field(default=None, max_length=128)
+    email: str | None = Field(default=None, max_length=254)
+    tier: Literal["standard", "vip"] = "standard"
 
 
 class StartResponse(BaseModel):
@@ -64,33 +69,21 @@ def _chat(request: Request) -> ChatService:
     return chat
 
 
-def _token(authorization: str | None) -> str | None:
-    if authorization and authorization.lower().startswith("bearer "):
-        return authorization[7:].strip()
-    return None
-
-
-async def publish(broker: Broker, events: list[ConversationEvent]) -> None:
-    """Notify subscribers after the events are committed."""
-    for event in events:
-        body = EventPublic.of(event).model_dump(mode="json")
-        await broker.publish(event.conversation_id, body)
-
-
 async def take_turn(
     chat: ChatService, broker: Broker, conversation_id: str, message_seq: int
 ) -> list[ConversationEvent]:
     replies = await run_in_threadpool(
         lambda: chat.bot_turn(conversation_id=conversation_id, message_seq=message_seq)
     )
-    await publish(broker, replies)
+    await publish_events(broker, replies)
     return replies
 
 
 @router.post("/conversations", response_model=StartResponse, status_code=status.HTTP_201_CREATED)
 def start_conversation(request: Request, body: StartRequest | None = None) -> StartResponse:
+    body = body or StartRequest()
     conversation, token = _chat(request).start_conversation(
-        language=body.language if body else None
+        language=body.language, name=body.name, email=body.email, tier=body.tier
     )
     return StartResponse(conversation_id=conversation.id, token=token)
 
@@ -115,7 +108,7 @@ async def send_message(
     )
     replies: list[ConversationEvent] = []
     if created:
-        await publish(broker, [event])
+        await publish_events(broker, [event])
         replies = await take_turn(chat, broker, conversation_id, event.seq)
     return SendResponse(message=EventPublic.of(event), replies=[EventPublic.of(e) for e in replies])
 
@@ -174,8 +167,16 @@ class _Socket:
         self.broker = broker
         self.conversation_id = conversation_id
         self.token = token
-        self.sent = 0
         self._send_lock = asyncio.Lock()
+        self.feed = SeqFeed(fetch_after=self._fetch_after, emit=self._emit_event)
+
+    async def _fetch_after(self, seq: int) -> list[dict[str, Any]]:
+        missed = await run_in_threadpool(self.chat.events_since, self.conversation_id, seq)
+        return [EventPublic.of(e).model_dump(mode="json") for e in missed]
+
+    async def _emit_event(self, body: dict[str, Any]) -> None:
+        if not body.get("internal"):
+            await self.send({"type": "event", "event": body})
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self._send_lock:
@@ -184,29 +185,17 @@ class _Socket:
     async def error(self, code: str, message: str, **extra: Any) -> None:
         await self.send({"type": "error", "code": code, "message": message, **extra})
 
-    async def deliver(self, events: list[dict[str, Any]]) -> None:
-        """Send events past ``sent`` in order, fetching from the database any that a gap hides."""
-        for body in events:
-            seq = int(body["seq"])
-            if seq <= self.sent:
-                continue
-            if seq > self.sent + 1:
-                missed = await run_in_threadpool(
-                    self.chat.events_since, self.conversation_id, self.sent
-                )
-                await self.deliver([EventPublic.of(e).model_dump(mode="json") for e in missed])
-                if seq <= self.sent:
-                    continue
-            await self.send({"type": "event", "event": body})
-            self.sent = seq
-
     async def relay(self, subscription: Any) -> None:
         while True:
             body = await subscription.get()
             if subscription.overflowed:
                 await self.ws.close(code=1013, reason="too slow to keep up")
                 return
-            await self.deliver([body])
+            frame = body.get("frame")
+            if frame is None:
+                await self.feed.deliver([body])
+            elif frame.get("who") != "customer":
+                await self.send(frame)
 
     async def receive(self) -> None:
         while True:
@@ -231,7 +220,14 @@ class _Socket:
             elif kind == "ping":
                 await self.send({"type": "pong"})
             elif kind == "typing":
-                return
+                await self.on_typing(frame)
+            elif kind == "handoff":
+                events = await run_in_threadpool(
+                    lambda: self.chat.request_person(
+                        conversation_id=self.conversation_id, token=self.token
+                    )
+                )
+                await publish_events(self.broker, events)
             else:
                 await self.error("unknown_type", f"unknown frame type {kind!r}")
         except KefuError as exc:
@@ -239,6 +235,22 @@ class _Socket:
             await self.error(
                 str(detail_code or exc.code), exc.message, client_id=frame.get("client_id")
             )
+
+    async def on_typing(self, frame: dict[str, Any]) -> None:
+        typing = frame.get("typing", True)
+        if not isinstance(typing, bool):
+            await self.error("invalid_typing", "'typing' must be a boolean")
+            return
+        await publish_frame(
+            self.broker,
+            self.conversation_id,
+            {
+                "type": "typing",
+                "who": "customer",
+                "conversation_id": self.conversation_id,
+                "typing": typing,
+            },
+        )
 
     async def on_message(self, frame: dict[str, Any]) -> None:
         client_id = frame.get("client_id")
@@ -256,7 +268,7 @@ class _Socket:
             {"type": "ack", "client_id": client_id, "seq": event.seq, "duplicate": not created}
         )
         if created:
-            await publish(self.broker, [event])
+            await publish_events(self.broker, [event])
             await take_turn(self.chat, self.broker, self.conversation_id, event.seq)
 
     async def on_rate(self, frame: dict[str, Any]) -> None:
@@ -291,13 +303,12 @@ async def chat_socket(
         await ws.close(code=4401 if exc.status == 401 else 4404)
         return
     socket = _Socket(ws, chat, broker, conversation_id, token)
-    socket.sent = max(0, last_seq)
+    socket.feed.sent = max(0, last_seq)
     async with broker.subscribe(conversation_id) as subscription:
-        backlog = await run_in_threadpool(chat.events_since, conversation_id, socket.sent)
         await socket.send(
-            {"type": "ready", "conversation_id": conversation_id, "last_seq": socket.sent}
+            {"type": "ready", "conversation_id": conversation_id, "last_seq": socket.feed.sent}
         )
-        await socket.deliver([EventPublic.of(e).model_dump(mode="json") for e in backlog])
+        await socket.feed.catch_up()
         # Structured concurrency: when either side ends, the other is cancelled, and a
         # cancellation from the server (shutdown, or the client going away) reaches both.
         async with anyio.create_task_group() as group:

@@ -25,6 +25,7 @@ __all__ = [
     "StaffActor",
     "SupervisorActor",
     "UnauthenticatedError",
+    "bearer_token",
     "require_role",
 ]
 
@@ -76,3 +77,10 @@ def require_role(*roles: Role) -> Callable[[Request], Actor]:
 StaffActor = Annotated[Actor, Depends(require_role())]
 SupervisorActor = Annotated[Actor, Depends(require_role(Role.supervisor, Role.admin))]
 AdminActor = Annotated[Actor, Depends(require_role(Role.admin))]
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, as customers send it."""
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return None

@@ -57,6 +57,8 @@ class Conversation(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=8)
     customer_name: str | None = Field(default=None, max_length=128)
     customer_email: str | None = Field(default=None, max_length=254)
+    # Told by the embedding site (data attribute), not verified: it only nudges queue priority.
+    customer_tier: str = Field(default="standard", max_length=16)
     last_seq: int = 0
     consecutive_misses: int = 0
     escalation_reason: str | None = Field(default=None, max_length=64)
@@ -68,7 +70,10 @@ class Conversation(SQLModel, table=True):
     pending_suggestions: list[str] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Until when the customer may reopen a closed conversation.
+    reopen_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -85,6 +90,8 @@ class ConversationEvent(SQLModel, table=True):
     type: str = Field(max_length=48)
     author: str = Field(max_length=64)  # customer | bot | system | agent:<id>
     client_id: str | None = Field(default=None, max_length=64)
+    # Staff-only (agents' notes): never replayed or relayed to the customer.
+    internal: bool = False
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -95,6 +102,7 @@ class EventPublic(BaseModel):
     type: str
     author: str
     client_id: str | None
+    internal: bool = False
     payload: dict[str, Any]
     created_at: datetime
 
@@ -106,6 +114,7 @@ class EventPublic(BaseModel):
             type=event.type,
             author=event.author,
             client_id=event.client_id,
+            internal=event.internal,
             payload=event.payload,
             created_at=event.created_at,
         )
@@ -115,10 +124,24 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_conversation(session: Session, *, language: str | None = None) -> tuple[Conversation, str]:
+def new_conversation(
+    session: Session,
+    *,
+    language: str | None = None,
+    name: str | None = None,
+    email: str | None = None,
+    tier: str = "standard",
+) -> tuple[Conversation, str]:
     """Create a conversation; the token is returned once and only its hash is stored."""
     token = secrets.token_urlsafe(32)
-    conversation = Conversation(id=uuid.uuid4().hex, token_hash=_hash(token), language=language)
+    conversation = Conversation(
+        id=uuid.uuid4().hex,
+        token_hash=_hash(token),
+        language=language,
+        customer_name=name,
+        customer_email=email,
+        customer_tier=tier,
+    )
     session.add(conversation)
     session.flush()
     return conversation, token
@@ -141,6 +164,7 @@ def append_event(
     author: str,
     payload: dict[str, Any],
     client_id: str | None = None,
+    internal: bool = False,
 ) -> ConversationEvent:
     """Take the conversation's next sequence number atomically and record the event.
 
@@ -159,6 +183,7 @@ def append_event(
         type=type,
         author=author,
         client_id=client_id,
+        internal=internal,
         payload=payload,
     )
     session.add(event)
@@ -178,16 +203,18 @@ def find_client_event(
 
 
 def events_after(
-    session: Session, conversation_id: str, after: int, *, limit: int = 1000
+    session: Session,
+    conversation_id: str,
+    after: int,
+    *,
+    limit: int = 1000,
+    include_internal: bool = False,
 ) -> list[ConversationEvent]:
-    return list(
-        session.exec(
-            select(ConversationEvent)
-            .where(
-                col(ConversationEvent.conversation_id) == conversation_id,
-                col(ConversationEvent.seq) > after,
-            )
-            .order_by(col(ConversationEvent.seq))
-            .limit(limit)
-        ).all()
+    """Events past ``after`` in order; staff-only ones only when ``include_internal``."""
+    statement = select(ConversationEvent).where(
+        col(ConversationEvent.conversation_id) == conversation_id,
+        col(ConversationEvent.seq) > after,
     )
+    if not include_internal:
+        statement = statement.where(col(ConversationEvent.internal).is_(False))
+    return list(session.exec(statement.order_by(col(ConversationEvent.seq)).limit(limit)).all())

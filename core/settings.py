@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,6 +54,30 @@ class Settings(BaseSettings):
     faq_clarify_score: float = Field(default=0.40, ge=0.0, le=1.0)
     max_consecutive_misses: int = Field(default=2, ge=1)
     escalate_sentiment_score: float = Field(default=-0.6, ge=-1.0, le=0.0)
+
+    # Human handoff.
+    assignment: Literal["auto", "pull"] = Field(
+        default="auto",
+        description="auto: least-loaded eligible online agent; pull: agents claim from the queue.",
+    )
+    first_response_seconds: int = Field(
+        default=30,
+        ge=1,
+        description="First human reply target; a ticket waiting longer is flagged.",
+    )
+    default_team: str = Field(default="support", min_length=1, max_length=64)
+    # Intent or FAQ category -> team, e.g. {"refund_request": "billing"}; others go to default_team.
+    team_routes: dict[str, str] = Field(default_factory=dict)
+    max_concurrent_chats: int = Field(default=3, ge=1, le=50)
+    # Weekly schedule in business_timezone, e.g. {"mon": ["09:00-18:00"], "sat": ["10:00-16:00"]};
+    # empty means always open.
+    business_hours: dict[str, list[str]] = Field(default_factory=dict)
+    business_timezone: str = "UTC"
+    reopen_window_hours: float = Field(default=72.0, ge=0)
+    # Mean handle time assumed for wait estimates until there are closed chats to measure.
+    default_handle_seconds: float = Field(default=240.0, gt=0)
+    # How often the queue is swept for SLA breaches and positions are re-sent.
+    handoff_tick_seconds: float = Field(default=5.0, gt=0)
 
     @property
     def resolved_database_url(self) -> str:

@@ -19,9 +19,15 @@ from core.broker import make_broker
 from core.errors import KefuError
 from core.settings import Settings
 from core.staff_routes import router as staff_router
+from handoff.agent_socket import router as agent_socket_router
+from handoff.customer_routes import router as handoff_customer_router
+from handoff.dispatch import Dispatcher
+from handoff.people_routes import router as people_router
+from handoff.routes import router as agent_router
 from knowledge_base.embeddings import Embedder
 from knowledge_base.routes import router as kb_router
 
+from . import pages
 from .services import Services, build_services
 
 __all__ = ["create_app"]
@@ -34,6 +40,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     services = build_services(settings, embedder=embedder)
 
     broker = make_broker(settings.broker_url)
+    dispatcher = Dispatcher(services.desk, broker, tick_seconds=settings.handoff_tick_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -42,7 +49,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             log.info("rebuilt the FAQ index: %s", services.kb.index.state())
         await run_in_threadpool(services.intents.start)
         await run_in_threadpool(services.chat.warm_up)
+        dispatcher.start()
         yield
+        await dispatcher.stop()
         # A retraining still running would otherwise outlive the database it reads.
         await run_in_threadpool(services.intents.wait_idle)
         await broker.close()
@@ -59,11 +68,22 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.engine = services.engine
     app.state.kb = services.kb
     app.state.chat = services.chat
+    app.state.desk = services.desk
+    app.state.customer_desk = services.customer_desk
+    app.state.canned = services.canned
+    app.state.dispatcher = dispatcher
     app.state.broker = broker
     app.include_router(staff_router)
     app.include_router(kb_router)
     app.include_router(chat_router)
     app.include_router(exchanges_router)
+    app.include_router(handoff_customer_router)
+    app.include_router(agent_router)
+    app.include_router(agent_socket_router)
+    app.include_router(people_router)
+    app.include_router(pages.router)
+    app.mount("/console/assets", pages.console_assets(), name="console-assets")
+    app.mount("/widget", pages.widget_assets(), name="widget-assets")
     _install_error_handlers(app)
 
     @app.get("/healthz", tags=["ops"])

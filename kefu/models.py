@@ -9,4 +9,5 @@ def import_all_models() -> None:
     import bot.models  # noqa: F401
     import core.conversations
     import core.staff  # noqa: F401
+    import handoff.models  # noqa: F401
     import knowledge_base.models  # noqa: F401

@@ -13,6 +13,10 @@ from bot.policy import PolicySettings
 from bot.sentiment import SentimentAnalyzer
 from core.db import make_engine
 from core.settings import Settings
+from handoff.canned import CannedLibrary
+from handoff.config import DeskConfig
+from handoff.customer import CustomerDesk
+from handoff.desk import HandoffDesk
 from knowledge_base.embeddings import Embedder, SentenceEmbedder
 from knowledge_base.index import FaqIndex
 from knowledge_base.service import KnowledgeBase
@@ -28,6 +32,9 @@ class Services:
     kb: KnowledgeBase
     intents: IntentService
     chat: ChatService
+    desk: HandoffDesk
+    customer_desk: CustomerDesk
+    canned: CannedLibrary
 
 
 def build_services(
@@ -55,6 +62,7 @@ def build_services(
     intents = IntentService(kb, embedder, ModelStore(settings.models_dir / "intent"))
     if serving:
         kb.on_intents_changed(intents.retrain_in_background)
+    desk = HandoffDesk(engine, DeskConfig.of(settings))
     chat = ChatService(
         engine,
         kb=kb,
@@ -68,5 +76,16 @@ def build_services(
             escalate_sentiment_score=settings.escalate_sentiment_score,
         ),
         limits=ChatLimits(max_message_chars=settings.max_message_chars),
+        escalator=desk,
     )
-    return Services(settings, engine, embedder, kb, intents, chat)
+    return Services(
+        settings,
+        engine,
+        embedder,
+        kb,
+        intents,
+        chat,
+        desk,
+        CustomerDesk(desk),
+        CannedLibrary(engine),
+    )

@@ -1,0 +1,93 @@
+"""What travels over the broker, and in-order delivery of events to one socket.
+
+Two kinds of message share a conversation's channel: stored events (an ``EventPublic`` body,
+with its ``seq``) and ephemeral frames (``{"frame": {...}}``: typing, queue position) that are
+never stored. The ``activity`` channel carries a notice for every event that changes who owns
+a conversation, so the handoff dispatcher can react; the ``staff`` channel reaches every agent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .broker import Broker
+from .conversations import ConversationEvent, EventPublic
+
+__all__ = [
+    "ACTIVITY_CHANNEL",
+    "STAFF_CHANNEL",
+    "SeqFeed",
+    "notify_activity",
+    "publish_events",
+    "publish_frame",
+]
+
+ACTIVITY_CHANNEL = "activity"
+STAFF_CHANNEL = "staff"
+
+EventBody = dict[str, Any]
+
+
+async def publish_events(broker: Broker, events: list[ConversationEvent]) -> None:
+    """Notify subscribers after the events are committed."""
+    changes_hands = False
+    for event in events:
+        await broker.publish(event.conversation_id, EventPublic.of(event).model_dump(mode="json"))
+        changes_hands = changes_hands or (event.type != "message" and not event.internal)
+    if changes_hands:
+        await notify_activity(broker, events[-1].conversation_id)
+
+
+async def publish_frame(broker: Broker, conversation_id: str, frame: dict[str, Any]) -> None:
+    await broker.publish(conversation_id, {"frame": frame})
+
+
+async def notify_activity(broker: Broker, conversation_id: str = "") -> None:
+    await broker.publish(ACTIVITY_CHANNEL, {"conversation_id": conversation_id})
+
+
+class SeqFeed:
+    """Sends one conversation's events to one socket exactly once each, in ``seq`` order.
+
+    A live notification that skips numbers makes it fetch the gap from the database first.
+    Events the viewer may not see (``visible`` says no) only advance the position.
+    """
+
+    def __init__(
+        self,
+        *,
+        fetch_after: Callable[[int], Awaitable[list[EventBody]]],
+        emit: Callable[[EventBody], Awaitable[None]],
+        sent: int = 0,
+        visible: Callable[[EventBody], bool] = lambda _body: True,
+    ) -> None:
+        self._fetch_after = fetch_after
+        self._emit = emit
+        self._visible = visible
+        self.sent = max(0, sent)
+
+    async def catch_up(self) -> None:
+        await self.deliver(await self._fetch_after(self.sent))
+
+    async def deliver(self, bodies: list[EventBody]) -> None:
+        for body in bodies:
+            seq = int(body["seq"])
+            if seq <= self.sent:
+                continue
+            if seq > self.sent + 1:
+                for missed in await self._fetch_after(self.sent):
+                    if int(missed["seq"]) < seq:
+                        await self._send(missed)
+                # Anything still missing below ``seq`` is hidden from this viewer: events of one
+                # conversation commit in seq order, so none can appear later.
+                self.sent = max(self.sent, seq - 1)
+            await self._send(body)
+
+    async def _send(self, body: EventBody) -> None:
+        seq = int(body["seq"])
+        if seq <= self.sent:
+            return
+        self.sent = seq
+        if self._visible(body):
+            await self._emit(body)

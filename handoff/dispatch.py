@@ -1,0 +1,149 @@
+"""Keeping the queue moving: SLA flags, automatic assignment, and telling waiting customers
+where they stand.
+
+``sweep`` is synchronous and idempotent; the ``Dispatcher`` runs it on the event loop's thread
+pool whenever the activity channel says something changed, and every few seconds regardless.
+Several processes may each run one: claims are atomic, so they cannot double-assign.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field, replace
+
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+
+from core.broker import Broker
+from core.clock import utcnow
+from core.conversations import ConversationEvent, EventPublic
+from core.db import session_scope
+from core.errors import ConflictError
+from core.realtime import ACTIVITY_CHANNEL, STAFF_CHANNEL, publish_frame
+
+from .agents import candidates
+from .assignment import Candidate, choose_agent
+from .desk import HandoffDesk
+from .models import Ticket
+from .priority import bump
+from .queue import Place, places
+
+__all__ = ["Dispatcher", "Sweep", "sweep"]
+
+log = logging.getLogger("kefu.handoff")
+
+
+@dataclass
+class Sweep:
+    events: list[ConversationEvent] = field(default_factory=list)
+    places: dict[str, Place] = field(default_factory=dict)
+    changed: bool = False
+
+
+def flag_breaches(desk: HandoffDesk) -> bool:
+    """Tickets past the first-response target with no human reply rise one level, once."""
+    deadline = utcnow() - desk.config.first_response
+    with session_scope(desk.engine) as session:
+        late = session.exec(
+            select(Ticket).where(
+                col(Ticket.status).in_(("queued", "active")),
+                col(Ticket.kind) == "live",
+                col(Ticket.first_response_at).is_(None),
+                col(Ticket.sla_breached).is_(False),
+                col(Ticket.created_at) < deadline,
+            )
+        ).all()
+        for ticket in late:
+            ticket.sla_breached = True
+            ticket.breached_at = utcnow()
+            ticket.priority = bump(ticket.priority)
+            session.add(ticket)
+        return bool(late)
+
+
+def assign_waiting(desk: HandoffDesk) -> list[ConversationEvent]:
+    """Hand each waiting ticket, most urgent first, to the least-loaded eligible agent."""
+    with Session(desk.engine) as session:
+        waiting = session.exec(
+            select(Ticket)
+            .where(col(Ticket.status) == "queued", col(Ticket.kind) == "live")
+            .order_by(col(Ticket.priority).desc(), col(Ticket.created_at), col(Ticket.id))
+        ).all()
+        agents = candidates(session) if waiting else []
+    events: list[ConversationEvent] = []
+    for ticket in waiting:
+        agent = choose_agent(agents, team=ticket.team, language=ticket.language, topic=ticket.topic)
+        if agent is None:
+            continue
+        try:
+            _public, joined = desk.assign(ticket_id=ticket.id or 0, agent_id=agent.user_id)
+        except ConflictError:
+            # Claimed by someone else meanwhile, or the agent filled up: look again next sweep.
+            continue
+        events += joined
+        agents = [_with_one_more(a) if a.user_id == agent.user_id else a for a in agents]
+    return events
+
+
+def _with_one_more(agent: Candidate) -> Candidate:
+    return replace(agent, active_chats=agent.active_chats + 1, last_assigned_at=utcnow())
+
+
+def sweep(desk: HandoffDesk) -> Sweep:
+    result = Sweep()
+    result.changed = flag_breaches(desk)
+    if desk.config.assignment == "auto":
+        result.events = assign_waiting(desk)
+        result.changed = result.changed or bool(result.events)
+    with Session(desk.engine) as session:
+        result.places = places(session, desk.config)
+    return result
+
+
+class Dispatcher:
+    def __init__(self, desk: HandoffDesk, broker: Broker, *, tick_seconds: float) -> None:
+        self.desk = desk
+        self.broker = broker
+        self.tick_seconds = tick_seconds
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="handoff-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        async with self.broker.subscribe(ACTIVITY_CHANNEL) as activity:
+            while True:
+                woken = False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(activity.get(), timeout=self.tick_seconds)
+                    woken = True
+                while not activity.queue.empty():
+                    activity.queue.get_nowait()
+                try:
+                    await self.run_once(announce=woken)
+                except Exception:  # a bad sweep must not stop the queue for good
+                    log.exception("handoff sweep failed")
+
+    async def run_once(self, *, announce: bool = True) -> Sweep:
+        result = await run_in_threadpool(sweep, self.desk)
+        # Published without an activity notice of their own: this sweep already accounts for them.
+        for event in result.events:
+            body = EventPublic.of(event).model_dump(mode="json")
+            await self.broker.publish(event.conversation_id, body)
+        for conversation_id, place in result.places.items():
+            await publish_frame(
+                self.broker,
+                conversation_id,
+                {"type": "queue", "position": place.position, "eta_seconds": place.eta_seconds},
+            )
+        if announce or result.changed:
+            await self.broker.publish(STAFF_CHANNEL, {"frame": {"type": "queue.changed"}})
+        return result

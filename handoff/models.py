@@ -1,0 +1,90 @@
+"""The handoff desk's tables: agents' working profiles, tickets, canned responses, feedback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from core.clock import utcnow
+from core.db import UTCDateTime
+
+__all__ = ["AgentProfile", "CannedResponse", "Feedback", "Ticket"]
+
+
+class AgentProfile(SQLModel, table=True):
+    """How a staff member works the queue; created on first use with the desk's defaults."""
+
+    __tablename__ = "agent_profile"
+
+    user_id: int = Field(primary_key=True, foreign_key="staff_user.id")
+    presence: str = Field(default="offline", max_length=16)
+    max_chats: int = 3
+    # Kept in step with the tickets this agent owns, inside the same transactions; the
+    # conditional increment is what makes capacity hold under concurrent claims.
+    active_chats: int = 0
+    teams: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Empty means any language.
+    languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    last_assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    presence_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "handoff_ticket"
+    __table_args__ = (Index("ix_handoff_ticket_status_team", "status", "team"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(foreign_key="conversation.id", max_length=32, index=True)
+    kind: str = Field(default="live", max_length=16)  # live | offline
+    status: str = Field(default="queued", max_length=16)  # queued | active | offline | closed
+    reason: str = Field(max_length=48)
+    detail: str = Field(default="", max_length=500)
+    # 0 normal, 1 high, 2 urgent; sorted on directly.
+    priority: int = 0
+    sla_breached: bool = False
+    breached_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    language: str = Field(default="en", max_length=8)
+    topic: str | None = Field(default=None, max_length=64)
+    team: str = Field(max_length=64)
+    agent_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    summary: str = Field(default="", max_length=500)
+    customer_tier: str = Field(default="standard", max_length=16)
+    offline_email: str | None = Field(default=None, max_length=254)
+    offline_message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    transfers: int = 0
+    resolution: str | None = Field(default=None, max_length=24)  # closed | handed_back | abandoned
+    reopened_from: int | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CannedResponse(SQLModel, table=True):
+    __tablename__ = "canned_response"
+
+    id: int | None = Field(default=None, primary_key=True)
+    shortcut: str = Field(max_length=32, unique=True)
+    title: str = Field(max_length=128)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    language: str | None = Field(default=None, max_length=8)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Feedback(SQLModel, table=True):
+    """The customer's satisfaction with one closed conversation: CSAT 1-5, NPS 0-10."""
+
+    __tablename__ = "conversation_feedback"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(foreign_key="conversation.id", max_length=32, unique=True)
+    ticket_id: int | None = Field(default=None, foreign_key="handoff_ticket.id")
+    agent_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    person_handled: bool = False
+    csat: int
+    nps: int | None = None
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,256 @@
+"""The agent API: presence, the queue, taking and working chats, canned responses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from core.auth import StaffActor, SupervisorActor
+from core.broker import Broker
+from core.conversations import ConversationEvent, EventPublic
+from core.realtime import notify_activity, publish_events
+
+from .agents import AgentPublic
+from .canned import CannedIn, CannedLibrary, CannedPublic
+from .desk import HandoffDesk
+from .schemas import TicketPublic
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/agent", tags=["agent desk"])
+
+
+class PresenceIn(BaseModel):
+    presence: str = Field(max_length=16)
+
+
+class ProfileIn(BaseModel):
+    teams: list[str] | None = None
+    languages: list[str] | None = None
+    topics: list[str] | None = None
+    max_chats: int | None = None
+    presence: str | None = Field(default=None, max_length=16)
+
+
+class TextIn(BaseModel):
+    text: str
+    client_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class TransferIn(BaseModel):
+    to_agent: str | None = Field(default=None, max_length=64)
+    to_team: str | None = Field(default=None, max_length=64)
+    note: str | None = None
+
+
+class TicketsOut(BaseModel):
+    tickets: list[TicketPublic]
+
+
+class TicketDetail(BaseModel):
+    ticket: TicketPublic
+    context: dict[str, Any]
+
+
+class EventOut(BaseModel):
+    event: EventPublic
+
+
+class EventsOut(BaseModel):
+    events: list[EventPublic]
+
+
+def _desk(request: Request) -> HandoffDesk:
+    desk: HandoffDesk = request.app.state.desk
+    return desk
+
+
+def _broker(request: Request) -> Broker:
+    broker: Broker = request.app.state.broker
+    return broker
+
+
+async def _published(request: Request, events: list[ConversationEvent]) -> None:
+    await publish_events(_broker(request), events)
+
+
+@router.get("/me", response_model=AgentPublic)
+def me(request: Request, actor: StaffActor) -> AgentPublic:
+    return _desk(request).me(actor)
+
+
+@router.put("/me/presence", response_model=AgentPublic)
+async def set_presence(request: Request, actor: StaffActor, body: PresenceIn) -> AgentPublic:
+    agent = await run_in_threadpool(
+        lambda: _desk(request).update_agent(
+            username=None, actor=actor, changes={"presence": body.presence}
+        )
+    )
+    # Someone coming online may take waiting chats; someone leaving changes the estimates.
+    await notify_activity(_broker(request))
+    return agent
+
+
+@router.get("/agents")
+def list_agents(request: Request, _actor: StaffActor) -> dict[str, list[AgentPublic]]:
+    return {"agents": _desk(request).agents()}
+
+
+@router.put("/agents/{username}", response_model=AgentPublic)
+async def update_agent(
+    request: Request, username: str, actor: SupervisorActor, body: ProfileIn
+) -> AgentPublic:
+    agent = await run_in_threadpool(
+        lambda: _desk(request).update_agent(
+            username=username, actor=actor, changes=body.model_dump(exclude_none=True)
+        )
+    )
+    await notify_activity(_broker(request))
+    return agent
+
+
+@router.get("/teams")
+def list_teams(request: Request, _actor: StaffActor) -> dict[str, list[str]]:
+    return {"teams": _desk(request).teams()}
+
+
+@router.get("/tickets", response_model=TicketsOut)
+def list_tickets(
+    request: Request,
+    actor: StaffActor,
+    view: Annotated[str, Query(max_length=16)] = "queue",
+) -> TicketsOut:
+    return TicketsOut(tickets=_desk(request).tickets(actor=actor, view=view))
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketDetail)
+def read_ticket(request: Request, ticket_id: int, actor: StaffActor) -> TicketDetail:
+    ticket, context = _desk(request).ticket(ticket_id=ticket_id, actor=actor)
+    return TicketDetail(ticket=ticket, context=context)
+
+
+@router.get("/conversations/{conversation_id}/events", response_model=EventsOut)
+def read_events(
+    request: Request,
+    conversation_id: str,
+    actor: StaffActor,
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> EventsOut:
+    events = _desk(request).events(conversation_id=conversation_id, actor=actor, after=after)
+    return EventsOut(events=[EventPublic.of(e) for e in events])
+
+
+@router.post("/tickets/{ticket_id}/claim", response_model=TicketPublic)
+async def claim(request: Request, ticket_id: int, actor: StaffActor) -> TicketPublic:
+    ticket, events = await run_in_threadpool(
+        lambda: _desk(request).claim(ticket_id=ticket_id, actor=actor)
+    )
+    await _published(request, events)
+    return ticket
+
+
+@router.post(
+    "/tickets/{ticket_id}/messages", response_model=EventOut, status_code=status.HTTP_201_CREATED
+)
+async def reply(request: Request, ticket_id: int, actor: StaffActor, body: TextIn) -> EventOut:
+    event, created = await run_in_threadpool(
+        lambda: _desk(request).reply(
+            ticket_id=ticket_id, actor=actor, text=body.text, client_id=body.client_id
+        )
+    )
+    if created:
+        await _published(request, [event])
+    return EventOut(event=EventPublic.of(event))
+
+
+@router.post(
+    "/tickets/{ticket_id}/notes", response_model=EventOut, status_code=status.HTTP_201_CREATED
+)
+async def add_note(request: Request, ticket_id: int, actor: StaffActor, body: TextIn) -> EventOut:
+    event = await run_in_threadpool(
+        lambda: _desk(request).note(ticket_id=ticket_id, actor=actor, text=body.text)
+    )
+    await _published(request, [event])
+    return EventOut(event=EventPublic.of(event))
+
+
+@router.post("/tickets/{ticket_id}/transfer", response_model=TicketPublic)
+async def transfer(
+    request: Request, ticket_id: int, actor: StaffActor, body: TransferIn
+) -> TicketPublic:
+    ticket, events = await run_in_threadpool(
+        lambda: _desk(request).transfer(
+            ticket_id=ticket_id,
+            actor=actor,
+            to_agent=body.to_agent,
+            to_team=body.to_team,
+            note=body.note,
+        )
+    )
+    await _published(request, events)
+    return ticket
+
+
+@router.post("/tickets/{ticket_id}/handback", response_model=TicketPublic)
+async def hand_back(request: Request, ticket_id: int, actor: StaffActor) -> TicketPublic:
+    ticket, events = await run_in_threadpool(
+        lambda: _desk(request).hand_back(ticket_id=ticket_id, actor=actor)
+    )
+    await _published(request, events)
+    return ticket
+
+
+@router.post("/tickets/{ticket_id}/close", response_model=TicketPublic)
+async def close(request: Request, ticket_id: int, actor: StaffActor) -> TicketPublic:
+    ticket, events = await run_in_threadpool(
+        lambda: _desk(request).close(ticket_id=ticket_id, actor=actor)
+    )
+    await _published(request, events)
+    return ticket
+
+
+# -- canned responses -------------------------------------------------------------------------
+
+
+def _canned(request: Request) -> CannedLibrary:
+    library: CannedLibrary = request.app.state.canned
+    return library
+
+
+@router.get("/tickets/{ticket_id}/canned")
+def canned_for_ticket(
+    request: Request, ticket_id: int, actor: StaffActor
+) -> dict[str, list[CannedPublic]]:
+    conversation = _desk(request).conversation_of(ticket_id=ticket_id, actor=actor)
+    fallback = "there" if (conversation.language or "en") != "zh" else "您"
+    return {
+        "canned": _canned(request).for_conversation(
+            conversation, agent_name=actor.display_name, fallback_name=fallback
+        )
+    }
+
+
+@router.get("/canned")
+def list_canned(request: Request, _actor: StaffActor) -> dict[str, list[CannedPublic]]:
+    return {"canned": _canned(request).all()}
+
+
+@router.post("/canned", response_model=CannedPublic, status_code=status.HTTP_201_CREATED)
+def create_canned(request: Request, _actor: SupervisorActor, body: CannedIn) -> CannedPublic:
+    return _canned(request).create(body)
+
+
+@router.put("/canned/{canned_id}", response_model=CannedPublic)
+def update_canned(
+    request: Request, canned_id: int, _actor: SupervisorActor, body: CannedIn
+) -> CannedPublic:
+    return _canned(request).update(canned_id, body)
+
+
+@router.delete("/canned/{canned_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_canned(request: Request, canned_id: int, _actor: SupervisorActor) -> Response:
+    _canned(request).delete(canned_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,47 @@
+"""The web pages the app serves: the demo store page with the widget, the widget itself, and the
+agent console. Plain static files, so nothing needs building."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+import web_widget
+
+__all__ = ["CONSOLE_DIR", "WIDGET_DIR", "console_assets", "router", "widget_assets"]
+
+WIDGET_DIR = Path(web_widget.__file__).resolve().parent / "static"
+CONSOLE_DIR = Path(__file__).resolve().parent / "web" / "console"
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(path: Path, media_type: str) -> Response:
+    # no-cache: revalidate each load, so a new release is picked up at once.
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/")
+def demo_store() -> Response:
+    return _page(WIDGET_DIR / "demo.html", "text/html; charset=utf-8")
+
+
+@router.get("/widget.js")
+def widget_script() -> Response:
+    return _page(WIDGET_DIR / "widget.js", "text/javascript; charset=utf-8")
+
+
+@router.get("/console")
+def agent_console() -> Response:
+    return _page(CONSOLE_DIR / "index.html", "text/html; charset=utf-8")
+
+
+def widget_assets() -> StaticFiles:
+    return StaticFiles(directory=WIDGET_DIR, check_dir=False)
+
+
+def console_assets() -> StaticFiles:
+    return StaticFiles(directory=CONSOLE_DIR, check_dir=False)
