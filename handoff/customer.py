@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from bot.chat import ConversationClosedError
 from bot.escalation import Escalation
 from core.clock import utcnow
 from core.conversations import (
@@ -20,11 +21,11 @@ from core.conversations import (
     authenticate,
 )
 from core.db import session_scope
-from core.errors import ConflictError, InvalidInputError
+from core.errors import InvalidInputError
 from core.staff import StaffUser
 
 from .desk import HandoffDesk
-from .errors import NotClosedError, ReopenWindowPassedError
+from .errors import AlreadyRatedError, NotClosedError, ReopenWindowPassedError
 from .models import Feedback, Ticket
 from .queue import open_ticket_of, places
 
@@ -119,9 +120,7 @@ class CustomerDesk:
         with session_scope(self.engine) as session:
             conversation = authenticate(session, conversation_id, token)
             if conversation.state == ConversationState.closed:
-                raise ConflictError(
-                    "the conversation is closed", details=[{"code": "conversation_closed"}]
-                )
+                raise ConversationClosedError("the conversation is closed")
             conversation.customer_email = email
             if name and name.strip():
                 conversation.customer_name = name.strip()[:128]
@@ -193,9 +192,7 @@ class CustomerDesk:
             if session.exec(
                 select(Feedback).where(col(Feedback.conversation_id) == conversation.id)
             ).first():
-                raise ConflictError(
-                    "this conversation has already been rated", details=[{"code": "already_rated"}]
-                )
+                raise AlreadyRatedError("this conversation has already been rated")
             ticket = session.exec(
                 select(Ticket)
                 .where(

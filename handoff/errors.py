@@ -6,6 +6,7 @@ from core.errors import ConflictError, InvalidInputError
 
 __all__ = [
     "AlreadyClaimedError",
+    "AlreadyRatedError",
     "AtCapacityError",
     "InvalidReplyError",
     "NotClosedError",
@@ -36,3 +37,7 @@ class ReopenWindowPassedError(ConflictError):
 
 class InvalidReplyError(InvalidInputError):
     code = "invalid_message"
+
+
+class AlreadyRatedError(ConflictError):
+    code = "already_rated"

@@ -67,7 +67,6 @@ def claim_ticket(session: Session, *, ticket_id: int, agent_id: int) -> None:
         .where(col(Conversation.state) != ConversationState.closed)
         .values(state=ConversationState.agent)
     )
-    session.expire_all()
 
 
 def release_agent(session: Session, agent_id: int | None) -> None:
