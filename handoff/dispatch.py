@@ -9,14 +9,13 @@ Several processes may each run one: claims are atomic, so they cannot double-ass
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
-from core.broker import Broker
+from core.broker import Broker, Subscription
 from core.clock import utcnow
 from core.conversations import ConversationEvent, EventPublic
 from core.db import session_scope
@@ -110,27 +109,39 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
+        self._stopping = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="handoff-dispatcher")
 
     async def stop(self) -> None:
+        """Let a sweep in progress finish: cancelling would leave its thread holding a database
+        connection while the engine is disposed."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping.set()
+            await self._task
 
     async def _run(self) -> None:
         async with self.broker.subscribe(ACTIVITY_CHANNEL) as activity:
-            while True:
-                woken = False
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(activity.get(), timeout=self.tick_seconds)
-                    woken = True
-                while not activity.queue.empty():
-                    activity.queue.get_nowait()
+            while not self._stopping.is_set():
+                woken = await self._wait(activity)
+                if self._stopping.is_set():
+                    return
                 try:
                     await self.run_once(announce=woken)
                 except Exception:  # a bad sweep must not stop the queue for good
                     log.exception("handoff sweep failed")
+
+    async def _wait(self, activity: Subscription) -> bool:
+        """Until something happens, the tick passes, or we are stopped; True if woken."""
+        notice = asyncio.ensure_future(activity.get())
+        stopped = asyncio.ensure_future(self._stopping.wait())
+        done, pending = await asyncio.wait(
+            {notice, stopped}, timeout=self.tick_seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        while not activity.queue.empty():
+            activity.queue.get_nowait()
+        return notice in done
 
     async def run_once(self, *, announce: bool = True) -> Sweep:
         result = await run_in_threadpool(sweep, self.desk)
