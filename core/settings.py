@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     max_consecutive_misses: int = Field(default=2, ge=1)
     escalate_sentiment_score: float = Field(default=-0.6, ge=-1.0, le=0.0)
 
+    # Sites allowed to embed the widget (the customer API is called cross-origin from them);
+    # ["*"] lets any site embed it. Staff APIs need the session cookie, which is never sent
+    # cross-origin, so this does not open them.
+    widget_origins: list[str] = Field(default_factory=lambda: ["*"])
+
     # Human handoff.
     assignment: Literal["auto", "pull"] = Field(
         default="auto",

@@ -414,7 +414,9 @@ class HandoffDesk:
             events = self._finish(session, ticket, resolution="closed", announce=False)
             conversation = session.get(Conversation, ticket.conversation_id)
             assert conversation is not None
-            events.append(self.close_conversation(session, conversation, by="agent"))
+            events.append(
+                self.close_conversation(session, conversation, by="agent", agent=actor.display_name)
+            )
             return ticket_public(session, ticket), events
 
     def _finish(
@@ -437,7 +439,7 @@ class HandoffDesk:
         ]
 
     def close_conversation(
-        self, session: Session, conversation: Conversation, *, by: str
+        self, session: Session, conversation: Conversation, *, by: str, agent: str | None = None
     ) -> ConversationEvent:
         now = utcnow()
         conversation.state = ConversationState.closed
@@ -451,6 +453,7 @@ class HandoffDesk:
             author="system",
             payload={
                 "by": by,
+                "agent": agent,
                 "reopen_until": conversation.reopen_until.isoformat(),
                 "survey": {"csat": True, "nps": True},
             },

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
@@ -85,6 +86,13 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.mount("/console/assets", pages.console_assets(), name="console-assets")
     app.mount("/widget", pages.widget_assets(), name="widget-assets")
     _install_error_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.widget_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type"],
+        allow_credentials=False,
+    )
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 from rich.console import Console
 from rich.markup import escape
 from sqlmodel import Session
@@ -38,6 +39,7 @@ app.add_typer(user_app, name="user")
 
 console = Console(stderr=True)
 DEMO_DIR = Path(__file__).resolve().parent.parent / "knowledge_base" / "demo"
+HANDOFF_DEMO_DIR = Path(__file__).resolve().parent.parent / "handoff" / "demo"
 
 
 def _services() -> Services:
@@ -178,8 +180,12 @@ def kb_load_demo(
                 faqs=parsed.faqs, intents=parsed.intents, author="demo", progress=update
             )
     _train(services)
+    canned = yaml.safe_load((HANDOFF_DEMO_DIR / "canned.yaml").read_text("utf-8"))
+    added = services.canned.ensure(canned)
     state = services.kb.index.state()
-    console.print(f"demo loaded: {state.entries} published entries indexed")
+    console.print(
+        f"demo loaded: {state.entries} published entries indexed, {added} canned responses"
+    )
 
 
 @app.command()

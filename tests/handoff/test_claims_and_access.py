@@ -125,9 +125,9 @@ def test_bad_replies_and_actions_on_closed_chats_change_nothing(desk: ServerFact
     assert early.status_code == 403
     agent.post(f"/api/agent/tickets/{ticket_id}/claim").raise_for_status()
     before = len(customer.events())
-    for body in ({"text": ""}, {"text": "x" * 51}, {"text": 42}, {}):
-        response = agent.post(f"/api/agent/tickets/{ticket_id}/messages", json=body)
-        assert response.status_code == 422, body
+    for bad in ({"text": ""}, {"text": "x" * 51}, {"text": 42}, {}):
+        response = agent.post(f"/api/agent/tickets/{ticket_id}/messages", json=bad)
+        assert response.status_code == 422, bad
     both = agent.post(
         f"/api/agent/tickets/{ticket_id}/transfer", json={"to_agent": "careful", "to_team": "x"}
     )
@@ -139,12 +139,13 @@ def test_bad_replies_and_actions_on_closed_chats_change_nothing(desk: ServerFact
 
     agent.post(f"/api/agent/tickets/{ticket_id}/close").raise_for_status()
     after_close = len(customer.events())
-    for action, body in (
+    actions: list[tuple[str, dict[str, Any] | None]] = [
         ("messages", {"text": "are you there?"}),
         ("handback", None),
         ("close", None),
         ("transfer", {"to_team": "billing"}),
-    ):
+    ]
+    for action, body in actions:
         response = agent.post(f"/api/agent/tickets/{ticket_id}/{action}", json=body)
         assert response.status_code == 409, action
         assert response.json()["error"]["code"] == "ticket_closed"
@@ -243,3 +244,23 @@ def test_outside_business_hours_the_customer_is_told_when_we_open(
     opens = datetime.fromisoformat(status["offline"]["next_open"])
     assert opens.strftime("%a").lower() == tomorrow
     assert (opens.hour, opens.minute) == (9, 0)
+
+
+def test_the_widget_may_call_the_customer_api_from_another_site(desk: ServerFactory) -> None:
+    server = desk(widget_origins=["https://shop.example"])
+    preflight = server.http().options(
+        "/api/chat/conversations",
+        headers={
+            "Origin": "https://shop.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "https://shop.example"
+    assert "access-control-allow-credentials" not in preflight.headers
+    elsewhere = server.http().options(
+        "/api/chat/conversations",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in elsewhere.headers

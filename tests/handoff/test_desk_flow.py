@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import time
+from functools import partial
+from typing import Any
+
+import httpx
 
 from tests.handoff.conftest import ServerFactory
 from tests.handoff.desk_helpers import Customer, go_online, ticket_of, tickets, wait_until
+
+
+def is_with_agent(customer: Customer) -> bool:
+    return bool(customer.status()["state"] == "agent")
+
+
+def breached_ticket(agent: httpx.Client, customer: Customer) -> dict[str, Any] | None:
+    ticket = ticket_of(agent, customer.id)
+    return ticket if ticket["sla_breached"] else None
 
 
 def test_an_escalated_chat_goes_to_an_online_agent_and_the_bot_falls_silent(
@@ -58,10 +71,8 @@ def test_the_least_loaded_agent_gets_the_next_chat_and_capacity_holds(
         customer.ask_for_person()
         customers.append(customer)
         if n < 3:
-            wait_until(lambda c=customer: c.status()["state"] == "agent", what="assignment")
-    loads = {name: server.admin().get("/api/agent/agents").json()["agents"] for name in ("all",)}[
-        "all"
-    ]
+            wait_until(partial(is_with_agent, customer), what="assignment")
+    loads = server.admin().get("/api/agent/agents").json()["agents"]
     by_name = {a["username"]: a["active_chats"] for a in loads}
     assert by_name["first"] == 2
     assert by_name["second"] == 1
@@ -86,10 +97,7 @@ def test_queue_order_follows_priority_and_a_late_ticket_is_flagged(desk: ServerF
     assert ticket_of(agent, normal.id)["priority"] == "normal"
 
     for customer, raised in ((normal, "high"), (vip, "urgent")):
-        flagged = wait_until(
-            lambda c=customer: ticket_of(agent, c.id)["sla_breached"] and ticket_of(agent, c.id),
-            what="the SLA flag",
-        )
+        flagged = wait_until(partial(breached_ticket, agent, customer), what="the SLA flag")
         assert flagged["priority"] == raised
 
 

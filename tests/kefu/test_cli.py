@@ -98,9 +98,12 @@ def test_load_demo_only_fills_an_empty_knowledge_base(
 ) -> None:
     loaded = run_kefu(migrated, "kb", "load-demo", "--if-empty")
     assert loaded.returncode == 0, loaded.stderr
-    match = re.search(r"demo loaded: (\d+) published entries indexed", one_line(loaded.stderr))
+    match = re.search(
+        r"demo loaded: (\d+) published entries indexed, (\d+) canned", one_line(loaded.stderr)
+    )
     assert match, loaded.stderr
     assert int(match[1]) >= 120
+    assert int(match[2]) >= 10
 
     again = run_kefu(migrated, "kb", "load-demo", "--if-empty")
     assert again.returncode == 0, again.stderr
@@ -113,6 +116,8 @@ def test_load_demo_only_fills_an_empty_knowledge_base(
         assert client.get(FAQ_URL).json()["total"] == int(match[1])
         assert len(client.get("/api/admin/kb/intents").json()) >= 10
         assert client.get("/healthz").json()["index"]["state"] == "ready"
+        shortcuts = {c["shortcut"] for c in client.get("/api/agent/canned").json()["canned"]}
+        assert {"hello", "nihao"} <= shortcuts
         assert top_id(client, "How do I track my order?") == "en-order-track"
         assert top_id(client, "怎么查询订单物流？") == "zh-order-track"
 
