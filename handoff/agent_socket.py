@@ -136,9 +136,9 @@ class _AgentSocket:
                 await self.handle(frame)
             except KefuError as exc:
                 detail_code = next((d.get("code") for d in exc.details if "code" in d), None)
-                await self.error(
-                    str(detail_code or exc.code), exc.message, client_id=frame.get("client_id")
-                )
+                # Say which chat or message failed, so a console with many open can tell.
+                about = {k: frame[k] for k in ("client_id", "conversation_id") if k in frame}
+                await self.error(str(detail_code or exc.code), exc.message, **about)
 
     async def handle(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
