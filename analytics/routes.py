@@ -1,0 +1,53 @@
+"""Admin API for analytics: the summary report and CSV exports (definitions: docs/metrics.md).
+
+Supervisors and admins only. The handlers are sync: FastAPI runs them in its thread pool, so
+the database work never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from core.auth import SupervisorActor
+
+from .queries import Filters, parse_filters
+from .service import AnalyticsService
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/admin/analytics", tags=["analytics"])
+
+
+def _service(request: Request) -> AnalyticsService:
+    return AnalyticsService(request.app.state.engine)
+
+
+def _filters(request: Request) -> Filters:
+    params = request.query_params
+    return parse_filters(
+        start=params.get("start"),
+        end=params.get("end"),
+        language=params.get("language"),
+        team=params.get("team"),
+        agent=params.get("agent"),
+    )
+
+
+@router.get("/summary")
+def summary(request: Request, _actor: SupervisorActor) -> dict[str, Any]:
+    """Every metric for the conversations the filters choose."""
+    return _service(request).summary(_filters(request))
+
+
+@router.get("/export.csv")
+def export_csv(request: Request, _actor: SupervisorActor, metric: str = "overview") -> Response:
+    """One metric as CSV with a header row; ``metric`` names the table."""
+    body = _service(request).csv(metric, _filters(request))
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="kefu-{metric}.csv"'},
+    )
