@@ -6,7 +6,6 @@ Blocking work (database, models) runs in the thread pool; the event loop only mo
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -21,7 +20,7 @@ from core.auth import bearer_token as _token
 from core.broker import Broker
 from core.conversations import ConversationEvent, EventPublic
 from core.errors import KefuError
-from core.realtime import SeqFeed, publish_events, publish_frame
+from core.realtime import SeqFeed, publish_events, publish_frame, receive_frames
 
 from .chat import ChatService
 from .models import Exchange
@@ -198,43 +197,27 @@ class _Socket:
                 await self.send(frame)
 
     async def receive(self) -> None:
-        while True:
-            raw = await self.ws.receive_text()
-            try:
-                frame = json.loads(raw)
-            except json.JSONDecodeError:
-                await self.error("invalid_json", "the frame is not JSON")
-                continue
-            if not isinstance(frame, dict):
-                await self.error("invalid_frame", "a frame must be a JSON object")
-                continue
-            await self.handle(frame)
+        await receive_frames(self.ws, self.handle, self.error)
 
     async def handle(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
-        try:
-            if kind == "message":
-                await self.on_message(frame)
-            elif kind == "rate":
-                await self.on_rate(frame)
-            elif kind == "ping":
-                await self.send({"type": "pong"})
-            elif kind == "typing":
-                await self.on_typing(frame)
-            elif kind == "handoff":
-                events = await run_in_threadpool(
-                    lambda: self.chat.request_person(
-                        conversation_id=self.conversation_id, token=self.token
-                    )
+        if kind == "message":
+            await self.on_message(frame)
+        elif kind == "rate":
+            await self.on_rate(frame)
+        elif kind == "ping":
+            await self.send({"type": "pong"})
+        elif kind == "typing":
+            await self.on_typing(frame)
+        elif kind == "handoff":
+            events = await run_in_threadpool(
+                lambda: self.chat.request_person(
+                    conversation_id=self.conversation_id, token=self.token
                 )
-                await publish_events(self.broker, events)
-            else:
-                await self.error("unknown_type", f"unknown frame type {kind!r}")
-        except KefuError as exc:
-            detail_code = next((d.get("code") for d in exc.details if "code" in d), None)
-            await self.error(
-                str(detail_code or exc.code), exc.message, client_id=frame.get("client_id")
             )
+            await publish_events(self.broker, events)
+        else:
+            await self.error("unknown_type", f"unknown frame type {kind!r}")
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         typing = frame.get("typing", True)

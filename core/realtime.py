@@ -8,11 +8,15 @@ a conversation, so the handoff dispatcher can react; the ``staff`` channel reach
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.websockets import WebSocket
+
 from .broker import Broker
 from .conversations import ConversationEvent, EventPublic
+from .errors import KefuError
 
 __all__ = [
     "ACTIVITY_CHANNEL",
@@ -21,6 +25,7 @@ __all__ = [
     "notify_activity",
     "publish_events",
     "publish_frame",
+    "receive_frames",
 ]
 
 ACTIVITY_CHANNEL = "activity"
@@ -91,3 +96,32 @@ class SeqFeed:
         self.sent = seq
         if self._visible(body):
             await self._emit(body)
+
+
+async def receive_frames(
+    ws: WebSocket,
+    handle: Callable[[dict[str, Any]], Awaitable[None]],
+    error: Callable[..., Awaitable[None]],
+) -> None:
+    """Read JSON-object frames until the socket closes, handing each to ``handle``.
+
+    A malformed frame, or a ``KefuError`` from handling one, becomes an error frame with a code
+    (and the frame's ``client_id`` and ``conversation_id``, so a client can tell which failed);
+    the socket stays open.
+    """
+    while True:
+        raw = await ws.receive_text()
+        try:
+            frame = json.loads(raw)
+        except json.JSONDecodeError:
+            await error("invalid_json", "the frame is not JSON")
+            continue
+        if not isinstance(frame, dict):
+            await error("invalid_frame", "a frame must be a JSON object")
+            continue
+        try:
+            await handle(frame)
+        except KefuError as exc:
+            detail = next((d.get("code") for d in exc.details if "code" in d), None)
+            about = {k: frame[k] for k in ("client_id", "conversation_id") if k in frame}
+            await error(str(detail or exc.code), exc.message, **about)

@@ -8,7 +8,6 @@ alone would let another site's page open the socket in the agent's name.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -23,7 +22,7 @@ from core.auth import COOKIE, Actor
 from core.broker import Broker
 from core.conversations import EventPublic
 from core.errors import KefuError
-from core.realtime import STAFF_CHANNEL, SeqFeed, publish_events, publish_frame
+from core.realtime import STAFF_CHANNEL, SeqFeed, publish_events, publish_frame, receive_frames
 from core.staff import Role, resolve_session
 
 from .desk import HandoffDesk
@@ -122,23 +121,7 @@ class _AgentSocket:
                     await self.send(frame)
 
     async def receive(self) -> None:
-        while True:
-            raw = await self.ws.receive_text()
-            try:
-                frame = json.loads(raw)
-            except json.JSONDecodeError:
-                await self.error("invalid_json", "the frame is not JSON")
-                continue
-            if not isinstance(frame, dict):
-                await self.error("invalid_frame", "a frame must be a JSON object")
-                continue
-            try:
-                await self.handle(frame)
-            except KefuError as exc:
-                detail_code = next((d.get("code") for d in exc.details if "code" in d), None)
-                # Say which chat or message failed, so a console with many open can tell.
-                about = {k: frame[k] for k in ("client_id", "conversation_id") if k in frame}
-                await self.error(str(detail_code or exc.code), exc.message, **about)
+        await receive_frames(self.ws, self.handle, self.error)
 
     async def handle(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")

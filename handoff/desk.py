@@ -355,7 +355,11 @@ class HandoffDesk:
                         conversation_id=ticket.conversation_id,
                         type="agent.left",
                         author="system",
-                        payload={"agent": leaving.display_name, "reason": "transferred"},
+                        payload={
+                            "agent": leaving.display_name,
+                            "username": leaving.username,
+                            "reason": "transferred",
+                        },
                     )
                 )
             if to_agent:
@@ -434,7 +438,11 @@ class HandoffDesk:
                 conversation_id=ticket.conversation_id,
                 type="agent.left",
                 author="system",
-                payload={"agent": leaving.display_name, "reason": resolution},
+                payload={
+                    "agent": leaving.display_name,
+                    "username": leaving.username,
+                    "reason": resolution,
+                },
             )
         ]
 

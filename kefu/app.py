@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
+from analytics.routes import router as analytics_router
 from bot.routes import admin_router as exchanges_router
 from bot.routes import router as chat_router
 from core.broker import make_broker
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(agent_router)
     app.include_router(agent_socket_router)
     app.include_router(people_router)
+    app.include_router(analytics_router)
     app.include_router(pages.router)
     app.mount("/console/assets", pages.console_assets(), name="console-assets")
     app.mount("/widget", pages.widget_assets(), name="widget-assets")

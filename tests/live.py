@@ -22,9 +22,9 @@ from core.staff import Role, create_user
 from kefu import db as migrations
 from kefu.app import create_app
 from knowledge_base.embeddings import SentenceEmbedder
-from tests.conftest import PASSWORD
+from tests.conftest import DEMO, PASSWORD
 
-__all__ = ["LiveServer", "free_port", "log_in", "serve", "wait_for_intents"]
+__all__ = ["LiveServer", "free_port", "load_demo", "log_in", "serve", "wait_for_intents"]
 
 
 def free_port() -> int:
@@ -133,3 +133,13 @@ def serve(settings: Settings, embedder: SentenceEmbedder) -> Iterator[LiveServer
     finally:
         server.close_clients()
         server.stop()
+
+
+def load_demo(server: LiveServer) -> None:
+    """Import the demo knowledge base over HTTP and wait for the intent model."""
+    admin = server.admin()
+    for path in sorted(DEMO.glob("*.yaml")):
+        with path.open("rb") as handle:
+            response = admin.post("/api/admin/kb/import", files={"file": (path.name, handle)})
+        response.raise_for_status()
+    wait_for_intents(server.url)

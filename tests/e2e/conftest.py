@@ -14,8 +14,8 @@ import pytest
 
 from core.settings import Settings
 from knowledge_base.embeddings import SentenceEmbedder
-from tests.conftest import DEMO, need
-from tests.live import LiveServer, serve, wait_for_intents
+from tests.conftest import need
+from tests.live import LiveServer, load_demo, serve
 
 CHROMIUM = os.environ.get("KEFU_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
@@ -33,12 +33,7 @@ def live_server(
         data_dir=root / "var", database_url=f"sqlite:///{root / 'kefu.db'}", _env_file=None
     )
     with serve(settings, embedder) as server:
-        admin = server.admin()
-        for path in sorted(DEMO.glob("*.yaml")):
-            with path.open("rb") as handle:
-                response = admin.post("/api/admin/kb/import", files={"file": (path.name, handle)})
-            response.raise_for_status()
-        wait_for_intents(server.url)
+        load_demo(server)
         yield server
 
 

@@ -11,7 +11,6 @@ import pytest
 
 from core.settings import Settings
 from knowledge_base.embeddings import SentenceEmbedder
-from tests.conftest import DEMO
 from tests.handoff.desk_helpers import (
     Customer,
     agent_socket,
@@ -20,7 +19,7 @@ from tests.handoff.desk_helpers import (
     go_online,
     ticket_of,
 )
-from tests.live import LiveServer, serve, wait_for_intents
+from tests.live import LiveServer, load_demo, serve
 
 pytestmark = pytest.mark.slow
 
@@ -38,12 +37,7 @@ def pull_server(
         _env_file=None,
     )
     with serve(settings, embedder) as server:
-        admin = server.admin()
-        for path in sorted(DEMO.glob("*.yaml")):
-            with path.open("rb") as handle:
-                response = admin.post("/api/admin/kb/import", files={"file": (path.name, handle)})
-            response.raise_for_status()
-        wait_for_intents(server.url)
+        load_demo(server)
         yield server
 
 
