@@ -4,7 +4,7 @@ an ``Escalator`` decides *how* (queue, offline desk) inside the bot's own transa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
@@ -12,7 +12,7 @@ from core.conversations import Conversation, ConversationEvent, ConversationStat
 
 from .replies import phrase
 
-__all__ = ["BotOnlyEscalator", "Escalation", "Escalator"]
+__all__ = ["BotOnlyEscalator", "Escalation", "Escalator", "announce_escalation"]
 
 
 @dataclass(frozen=True)
@@ -32,32 +32,45 @@ class Escalator(Protocol):
         ...
 
 
+def announce_escalation(
+    session: Session,
+    conversation: Conversation,
+    escalation: Escalation,
+    *,
+    said: str = "escalate",
+    offline: dict[str, Any] | None = None,
+    queue: dict[str, int] | None = None,
+) -> list[ConversationEvent]:
+    """The bot's hand-over message, then the ``conversation.escalated`` event in its new state."""
+    message = append_event(
+        session,
+        conversation_id=conversation.id,
+        type="message",
+        author="bot",
+        payload={"text": phrase(said, escalation.language), "kind": "escalation"},
+    )
+    escalated = append_event(
+        session,
+        conversation_id=conversation.id,
+        type="conversation.escalated",
+        author="system",
+        payload={
+            "reason": escalation.reason,
+            "detail": escalation.detail,
+            "state": conversation.state,
+            "offline": offline,
+            "queue": queue,
+        },
+    )
+    return [message, escalated]
+
+
 class BotOnlyEscalator:
     """Without a handoff desk: mark the conversation as waiting for a person and say so."""
 
     def escalate(
         self, session: Session, conversation: Conversation, escalation: Escalation
     ) -> list[ConversationEvent]:
-        message = append_event(
-            session,
-            conversation_id=conversation.id,
-            type="message",
-            author="bot",
-            payload={"text": phrase("escalate", escalation.language), "kind": "escalation"},
-        )
         conversation.state = ConversationState.waiting_for_agent
         conversation.escalation_reason = escalation.reason
-        escalated = append_event(
-            session,
-            conversation_id=conversation.id,
-            type="conversation.escalated",
-            author="system",
-            payload={
-                "reason": escalation.reason,
-                "detail": escalation.detail,
-                "state": conversation.state,
-                "offline": None,
-                "queue": None,
-            },
-        )
-        return [message, escalated]
+        return announce_escalation(session, conversation, escalation)

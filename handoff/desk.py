@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.escalation import Escalation
-from bot.replies import phrase
+from bot.escalation import Escalation, announce_escalation
 from core.auth import Actor, ForbiddenError
 from core.clock import utcnow
 from core.conversations import (
@@ -110,28 +109,14 @@ class HandoffDesk:
             queue = (
                 {"position": place.position, "eta_seconds": place.eta_seconds} if place else None
             )
-        said = phrase("escalate" if available.open else "escalate_offline", escalation.language)
-        message = append_event(
+        return announce_escalation(
             session,
-            conversation_id=conversation.id,
-            type="message",
-            author="bot",
-            payload={"text": said, "kind": "escalation"},
+            conversation,
+            escalation,
+            said="escalate" if available.open else "escalate_offline",
+            offline=available.as_payload(),
+            queue=queue,
         )
-        escalated = append_event(
-            session,
-            conversation_id=conversation.id,
-            type="conversation.escalated",
-            author="system",
-            payload={
-                "reason": escalation.reason,
-                "detail": escalation.detail,
-                "state": conversation.state,
-                "offline": available.as_payload(),
-                "queue": queue,
-            },
-        )
-        return [message, escalated]
 
     # -- agents ---------------------------------------------------------------------------------
 
@@ -349,19 +334,7 @@ class HandoffDesk:
             release_agent(session, ticket.agent_id)
             ticket.transfers += 1
             if leaving is not None:
-                events.append(
-                    append_event(
-                        session,
-                        conversation_id=ticket.conversation_id,
-                        type="agent.left",
-                        author="system",
-                        payload={
-                            "agent": leaving.display_name,
-                            "username": leaving.username,
-                            "reason": "transferred",
-                        },
-                    )
-                )
+                events.append(self._agent_left(session, ticket, leaving, "transferred"))
             if to_agent:
                 target_user = user_named(session, to_agent)
                 ensure_profile(session, target_user.id or 0, self.config)
@@ -432,19 +405,23 @@ class HandoffDesk:
         session.add(ticket)
         if not announce or leaving is None:
             return []
-        return [
-            append_event(
-                session,
-                conversation_id=ticket.conversation_id,
-                type="agent.left",
-                author="system",
-                payload={
-                    "agent": leaving.display_name,
-                    "username": leaving.username,
-                    "reason": resolution,
-                },
-            )
-        ]
+        return [self._agent_left(session, ticket, leaving, resolution)]
+
+    @staticmethod
+    def _agent_left(
+        session: Session, ticket: Ticket, leaving: StaffUser, reason: str
+    ) -> ConversationEvent:
+        return append_event(
+            session,
+            conversation_id=ticket.conversation_id,
+            type="agent.left",
+            author="system",
+            payload={
+                "agent": leaving.display_name,
+                "username": leaving.username,
+                "reason": reason,
+            },
+        )
 
     def close_conversation(
         self, session: Session, conversation: Conversation, *, by: str, agent: str | None = None
