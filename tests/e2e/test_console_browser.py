@@ -461,6 +461,8 @@ def test_reload_keeps_session_and_transcript(
     reply.fill("Yes, still here.")
     reply.press("Enter")
     customer.wait_for_event(agent_message("Yes, still here.", "agent-reload"), "reply")
+    # The customer can have the reply before the console's own socket echoes it back.
+    expect(transcript.locator("[data-testid=message]")).to_have_count(len(before) + 2)
     after = assert_no_duplicates(page)
     assert after[: len(before)] == before
     assert len(after) == len(before) + 2
