@@ -34,6 +34,7 @@ from knowledge_base.service import KnowledgeBase
 
 from .escalation import BotOnlyEscalator, Escalation, Escalator
 from .intent_service import IntentService
+from .intents import IntentPrediction
 from .models import Exchange
 from .policy import (
     Decision,
@@ -46,7 +47,7 @@ from .policy import (
     decide,
 )
 from .replies import phrase
-from .sentiment import SentimentAnalyzer, sentiment_trend
+from .sentiment import Sentiment, SentimentAnalyzer, SentimentTrend, sentiment_trend
 
 __all__ = ["ChatLimits", "ChatService", "ConversationClosedError", "MessageRejectedError"]
 
@@ -247,41 +248,21 @@ class ChatService:
                 )
             ][::-1]
         text = str(message.payload["text"])
-        language = _language_of(text, conversation.language)
-        vector = self._embedder.encode([text])[0]
-        prediction = self._intents.predict(text, vector)
-        info = self._intents.info(prediction.name) if prediction else None
-        feeling = self._sentiment.analyze(text, language=language, history=earlier)
-        trend = sentiment_trend([*conversation.sentiment_scores, feeling.score])
-        hits = _prefer_language(self._kb.search(text, k=8, query_vector=vector), language)
-        questions = self._kb.get_entries([h.entry_id for h in hits])
-        faqs = tuple(
-            FaqCandidate(h.entry_id, h.score, questions[h.entry_id].question)
-            for h in hits
-            if h.entry_id in questions
-        )
-        guess = (
-            IntentGuess(
-                prediction.name,
-                prediction.confidence,
-                prediction.in_scope,
-                info.action if info else "respond",
-            )
-            if prediction
-            else None
-        )
-        seen = Understanding(
-            language=language,
-            intent=guess,
-            sentiment_score=feeling.score,
-            sentiment_worsening=trend.worsening,
-            faqs=faqs,
+        seen = self._understand(
+            text,
+            fallback_language=conversation.language,
+            earlier=earlier,
+            sentiment_scores=conversation.sentiment_scores,
             picked_entry_id=message.payload.get("suggestion"),
         )
+        prediction, feeling, hits = seen.prediction, seen.feeling, seen.hits
+        language = seen.facts.language
         decision = decide(
-            TurnState(conversation.state, conversation.consecutive_misses), seen, self._policy
+            TurnState(conversation.state, conversation.consecutive_misses),
+            seen.facts,
+            self._policy,
         )
-        reply = self._compose(decision, language, questions)
+        reply = self._compose(decision, language, seen.entries)
         with session_scope(self._engine) as session:
             current = session.get(Conversation, conversation_id)
             if current is None or current.state != ConversationState.bot:
@@ -289,7 +270,7 @@ class ChatService:
                 return []
             current.language = language
             current.sentiment_scores = [*current.sentiment_scores, round(feeling.score, 4)][-50:]
-            topic = _topic(prediction.name if prediction else None, hits, questions)
+            topic = _topic(prediction.name if prediction else None, hits, seen.entries)
             events = self._write_outcome(
                 session,
                 current,
@@ -313,7 +294,7 @@ class ChatService:
                     retrieved=[_hit_record(h) for h in hits[:5]],
                     sentiment_label=feeling.label,
                     sentiment_score=feeling.score,
-                    sentiment={"signals": list(feeling.signals), "trend": asdict(trend)},
+                    sentiment={"signals": list(feeling.signals), "trend": asdict(seen.trend)},
                     decision=decision.kind,
                     reason=decision.reason,
                     detail=decision.detail,
@@ -328,6 +309,104 @@ class ChatService:
                 )
             )
         return events
+
+    def explain(self, text: object, *, language: str | None = None) -> dict[str, Any]:
+        """What the bot would make of ``text`` as a new conversation's first message, and why.
+
+        Nothing is written: no conversation, no exchange row. The admin's "test the bot".
+        """
+        cleaned = self.validate_text(text)
+        seen = self._understand(
+            cleaned, fallback_language=language, earlier=[], sentiment_scores=[]
+        )
+        decision = decide(TurnState(), seen.facts, self._policy)
+        reply = self._compose(decision, seen.facts.language, seen.entries)
+        prediction = seen.prediction
+        return {
+            "text": cleaned,
+            "language": seen.facts.language,
+            "intent": (
+                {
+                    "name": prediction.name,
+                    "confidence": prediction.confidence,
+                    "in_scope": prediction.in_scope,
+                    "action": seen.facts.intent.action if seen.facts.intent else "respond",
+                    "runners_up": [
+                        {"name": name, "confidence": score} for name, score in prediction.runners_up
+                    ],
+                }
+                if prediction
+                else None
+            ),
+            "faqs": [
+                _hit_record(h)
+                | {"question": seen.entries[h.entry_id].question, "language": h.language}
+                for h in seen.hits
+                if h.entry_id in seen.entries
+            ],
+            "sentiment": {
+                "label": seen.feeling.label,
+                "score": seen.feeling.score,
+                "signals": list(seen.feeling.signals),
+            },
+            "decision": {
+                "kind": decision.kind.value,
+                "reason": decision.reason.value,
+                "detail": decision.detail,
+                "entry_id": decision.entry_id,
+                "intent": decision.intent,
+                "suggestions": [s.entry_id for s in decision.suggestions],
+            },
+            "reply": reply,
+            "model_versions": {
+                "embedding": self._embedder.name,
+                "intent": self._intents.model.version if self._intents.model else None,
+                "sentiment": self._sentiment.version,
+            },
+        }
+
+    def _understand(
+        self,
+        text: str,
+        *,
+        fallback_language: str | None,
+        earlier: list[str],
+        sentiment_scores: list[float],
+        picked_entry_id: str | None = None,
+    ) -> _Seen:
+        """Language, intent, sentiment and FAQ matches for one message; reads, never writes."""
+        language = _language_of(text, fallback_language)
+        vector = self._embedder.encode([text])[0]
+        prediction = self._intents.predict(text, vector)
+        info = self._intents.info(prediction.name) if prediction else None
+        feeling = self._sentiment.analyze(text, language=language, history=earlier)
+        trend = sentiment_trend([*sentiment_scores, feeling.score])
+        hits = _prefer_language(self._kb.search(text, k=8, query_vector=vector), language)
+        questions = self._kb.get_entries([h.entry_id for h in hits])
+        faqs = tuple(
+            FaqCandidate(h.entry_id, h.score, questions[h.entry_id].question)
+            for h in hits
+            if h.entry_id in questions
+        )
+        guess = (
+            IntentGuess(
+                prediction.name,
+                prediction.confidence,
+                prediction.in_scope,
+                info.action if info else "respond",
+            )
+            if prediction
+            else None
+        )
+        facts = Understanding(
+            language=language,
+            intent=guess,
+            sentiment_score=feeling.score,
+            sentiment_worsening=trend.worsening,
+            faqs=faqs,
+            picked_entry_id=picked_entry_id,
+        )
+        return _Seen(facts, prediction, feeling, trend, hits, questions)
 
     def _compose(
         self, decision: Decision, language: str, entries: dict[str, Any]
@@ -382,6 +461,16 @@ class ChatService:
         elif decision.kind is not DecisionKind.clarify:
             conversation.consecutive_misses = 0
         return events
+
+
+@dataclass(frozen=True)
+class _Seen:
+    facts: Understanding
+    prediction: IntentPrediction | None
+    feeling: Sentiment
+    trend: SentimentTrend
+    hits: list[Hit]
+    entries: dict[str, Any]
 
 
 def _language_of(text: str, fallback: str | None) -> str:

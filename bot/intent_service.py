@@ -18,6 +18,7 @@ import joblib
 import numpy as np
 
 from core.clock import utcnow
+from core.errors import ConflictError, NotFoundError
 from knowledge_base.embeddings import Embedder
 from knowledge_base.service import KnowledgeBase
 
@@ -40,6 +41,8 @@ class ModelStore:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        # Background retraining and an admin's candidate run may save at the same moment.
+        self._numbering = threading.Lock()
 
     def versions(self) -> list[dict[str, object]]:
         found = []
@@ -47,12 +50,14 @@ class ModelStore:
             found.append(json.loads(path.read_text()))
         return found
 
-    def save(self, model: IntentModel) -> str:
+    def save(self, model: IntentModel, *, activate: bool = True) -> str:
+        """Write a new version; it serves only once activated (at once, by default)."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        numbers = [int(p.name[1:]) for p in self.directory.glob("v*") if p.name[1:].isdigit()]
-        version = f"v{max(numbers, default=0) + 1:04d}"
-        target = self.directory / version
-        target.mkdir()
+        with self._numbering:
+            numbers = [int(p.name[1:]) for p in self.directory.glob("v*") if p.name[1:].isdigit()]
+            version = f"v{max(numbers, default=0) + 1:04d}"
+            target = self.directory / version
+            target.mkdir()
         model.version = version
         joblib.dump(model, target / "model.joblib")
         meta = {
@@ -64,18 +69,33 @@ class ModelStore:
             "metrics": model.metrics,
         }
         (target / "metrics.json").write_text(json.dumps(meta, indent=2))
+        if activate:
+            self.point_at(version)
+        return version
+
+    def point_at(self, version: str) -> None:
         pointer = self.directory / "CURRENT.tmp"
         pointer.write_text(version)
         os.replace(pointer, self.directory / "CURRENT")
-        return version
 
-    def load_current(self) -> IntentModel | None:
+    def current_version(self) -> str | None:
         try:
-            version = (self.directory / "CURRENT").read_text().strip()
+            return (self.directory / "CURRENT").read_text().strip() or None
+        except OSError:
+            return None
+
+    def load(self, version: str) -> IntentModel | None:
+        if not version.startswith("v") or not version[1:].isdigit():
+            return None
+        try:
             model = joblib.load(self.directory / version / "model.joblib")
         except (OSError, ValueError, EOFError):
             return None
         return model if isinstance(model, IntentModel) else None
+
+    def load_current(self) -> IntentModel | None:
+        version = self.current_version()
+        return self.load(version) if version else None
 
 
 class IntentService:
@@ -94,6 +114,10 @@ class IntentService:
     def model(self) -> IntentModel | None:
         return self._model
 
+    def labels(self) -> list[str]:
+        """The intents with examples now, which a freshly trained model would know."""
+        return sorted(i.name for i in self._kb.list_intents() if any(i.examples.values()))
+
     def info(self, name: str) -> IntentInfo | None:
         return self._info.get(name)
 
@@ -107,7 +131,8 @@ class IntentService:
         elif len(labels) >= MIN_INTENTS:
             self.train(progress=progress)
 
-    def train(self, *, progress: Progress | None = None) -> IntentModel:
+    def train(self, *, progress: Progress | None = None, activate: bool = True) -> IntentModel:
+        """Train on the knowledge base's intents; ``activate=False`` leaves a candidate."""
         intents = self._kb.list_intents()
         texts, labels = [], []
         for intent in intents:
@@ -118,10 +143,28 @@ class IntentService:
         model = train_intent_model(
             texts, labels, vectors, embedding_model=self._embedder.name, progress=progress
         )
-        self.store.save(model)
+        self.store.save(model, activate=activate)
+        if activate:
+            self._refresh_info()
+            self._model = model
+            log.info("intent model %s active: %s", model.version, model.metrics)
+        return model
+
+    def activate(self, version: str) -> IntentModel:
+        """Serve a saved version: a candidate after review, or an older one to roll back to."""
+        model = self.store.load(version)
+        if model is None:
+            raise NotFoundError(f"no intent model {version}")
+        if model.embedding_model != self._embedder.name:
+            raise ConflictError(
+                f"{version} was trained on embeddings from {model.embedding_model}, and this "
+                f"server embeds with {self._embedder.name}",
+                details=[{"code": "embedding_model_mismatch"}],
+            )
+        self.store.point_at(version)
         self._refresh_info()
         self._model = model
-        log.info("intent model %s active: %s", model.version, model.metrics)
+        log.info("intent model %s activated", version)
         return model
 
     def predict(self, text: str, vector: object) -> IntentPrediction | None:

@@ -14,11 +14,15 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
+from analytics.learning_routes import router as learning_router
 from analytics.routes import router as analytics_router
+from bot.admin_routes import router as bot_admin_router
 from bot.routes import admin_router as exchanges_router
 from bot.routes import router as chat_router
 from core.broker import make_broker
 from core.errors import KefuError
+from core.jobs import JobRegistry
+from core.jobs_routes import router as jobs_router
 from core.settings import Settings
 from core.staff_routes import router as staff_router
 from handoff.agent_socket import router as agent_socket_router
@@ -75,6 +79,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.canned = services.canned
     app.state.dispatcher = dispatcher
     app.state.broker = broker
+    app.state.jobs = JobRegistry()
     app.include_router(staff_router)
     app.include_router(kb_router)
     app.include_router(chat_router)
@@ -84,8 +89,12 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(agent_socket_router)
     app.include_router(people_router)
     app.include_router(analytics_router)
+    app.include_router(learning_router)
+    app.include_router(bot_admin_router)
+    app.include_router(jobs_router)
     app.include_router(pages.router)
     app.mount("/console/assets", pages.console_assets(), name="console-assets")
+    app.mount("/admin/assets", pages.admin_assets(), name="admin-assets")
     app.mount("/widget", pages.widget_assets(), name="widget-assets")
     _install_error_handlers(app)
     app.add_middleware(

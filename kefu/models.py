@@ -6,6 +6,7 @@ __all__ = ["import_all_models"]
 
 
 def import_all_models() -> None:
+    import analytics.models  # noqa: F401
     import bot.models  # noqa: F401
     import core.conversations
     import core.staff  # noqa: F401

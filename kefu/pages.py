@@ -1,8 +1,10 @@
-"""The web pages the app serves: the demo store page with the widget, the widget itself, and the
-agent console. Plain static files, so nothing needs building."""
+"""The web pages the app serves: the demo store page with the widget, the widget itself, the
+agent console and the admin console. Plain static files, so nothing needs building; the admin
+dashboard's charting library, plotly.js, is served from the installed ``plotly`` package."""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -11,10 +13,20 @@ from fastapi.staticfiles import StaticFiles
 
 import web_widget
 
-__all__ = ["CONSOLE_DIR", "WIDGET_DIR", "console_assets", "router", "widget_assets"]
+__all__ = [
+    "ADMIN_DIR",
+    "CONSOLE_DIR",
+    "WIDGET_DIR",
+    "admin_assets",
+    "console_assets",
+    "router",
+    "widget_assets",
+]
 
 WIDGET_DIR = Path(web_widget.__file__).resolve().parent / "static"
 CONSOLE_DIR = Path(__file__).resolve().parent / "web" / "console"
+ADMIN_DIR = Path(__file__).resolve().parent / "web" / "admin"
+PLOTLY_JS = Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,9 +51,28 @@ def agent_console() -> Response:
     return _page(CONSOLE_DIR / "index.html", "text/html; charset=utf-8")
 
 
+@router.get("/admin")
+def admin_console() -> Response:
+    return _page(ADMIN_DIR / "index.html", "text/html; charset=utf-8")
+
+
+@router.get("/admin/vendor/plotly.min.js")
+def plotly_js() -> Response:
+    # Versioned by the installed package; a day's caching spares reloading 4.8 MB.
+    return FileResponse(
+        PLOTLY_JS,
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 def widget_assets() -> StaticFiles:
     return StaticFiles(directory=WIDGET_DIR, check_dir=False)
 
 
 def console_assets() -> StaticFiles:
     return StaticFiles(directory=CONSOLE_DIR, check_dir=False)
+
+
+def admin_assets() -> StaticFiles:
+    return StaticFiles(directory=ADMIN_DIR, check_dir=False)

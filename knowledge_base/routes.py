@@ -6,12 +6,13 @@ writing the index never block the event loop.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel
 
 from core.auth import AdminActor
+from core.jobs import JobRegistry, Progress
 from core.language import detect_language
 
 from . import io as kb_io
@@ -61,6 +62,11 @@ class SearchResult(BaseModel):
     query: str
     language: str
     hits: list[SearchHit]
+
+
+class AuditPage(BaseModel):
+    items: list[RevisionPublic]
+    total: int
 
 
 class ImportResult(BaseModel):
@@ -166,15 +172,32 @@ def search_faqs(
     )
 
 
-@router.post("/import", response_model=ImportResult)
-def import_file(
-    request: Request,
+@router.get("/audit", response_model=AuditPage)
+def audit_trail(
     kb: KB,
-    actor: AdminActor,
-    file: Annotated[UploadFile, File(description="CSV, JSON, YAML or Markdown")],
-    fmt: Annotated[kb_io.FileFormat | None, Query(alias="format")] = None,
-    default_status: Annotated[EntryStatus, Query(alias="status")] = EntryStatus.published,
-) -> ImportResult:
+    _actor: AdminActor,
+    entity: Annotated[str | None, Query(pattern="^(faq|intent)$")] = None,
+    author: Annotated[str | None, Query(max_length=128)] = None,
+    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AuditPage:
+    """Who changed what in the knowledge base, and when; newest first."""
+    rows, total = kb.audit(
+        entity=entity, author=author, entity_id=entity_id, limit=limit, offset=offset
+    )
+    return AuditPage(items=[RevisionPublic.model_validate(r) for r in rows], total=total)
+
+
+ImportFile = Annotated[UploadFile, File(description="CSV, JSON, YAML or Markdown")]
+ImportFormat = Annotated[kb_io.FileFormat | None, Query(alias="format")]
+ImportStatus = Annotated[EntryStatus, Query(alias="status")]
+
+
+def _parse_upload(
+    request: Request, file: UploadFile, fmt: kb_io.FileFormat | None, default_status: EntryStatus
+) -> kb_io.ParsedFile:
+    """The whole file, validated; any error names its line and nothing has been written."""
     limit: int = request.app.state.settings.max_import_bytes
     raw = file.file.read(limit + 1)
     if len(raw) > limit:
@@ -183,11 +206,64 @@ def import_file(
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise kb_io.ImportFileError(f"the file is not UTF-8 text (byte {exc.start})") from None
-    parsed = kb_io.parse(
+    return kb_io.parse(
         text, fmt or kb_io.format_for_path(file.filename or ""), default_status=default_status
     )
+
+
+@router.post("/import", response_model=ImportResult)
+def import_file(
+    request: Request,
+    kb: KB,
+    actor: AdminActor,
+    file: ImportFile,
+    fmt: ImportFormat = None,
+    default_status: ImportStatus = EntryStatus.published,
+) -> ImportResult:
+    parsed = _parse_upload(request, file, fmt, default_status)
     report = kb.import_records(faqs=parsed.faqs, intents=parsed.intents, author=actor.name)
     return _import_result(report)
+
+
+@router.post("/import-jobs", status_code=status.HTTP_202_ACCEPTED)
+def import_job(
+    request: Request,
+    kb: KB,
+    actor: AdminActor,
+    file: ImportFile,
+    fmt: ImportFormat = None,
+    default_status: ImportStatus = EntryStatus.published,
+) -> dict[str, Any]:
+    """Validate now (a bad file is refused whole, 4xx), then import in the background.
+
+    Poll ``/api/admin/jobs/{id}``: ``done``/``total`` count embedded entries.
+    """
+    parsed = _parse_upload(request, file, fmt, default_status)
+
+    def work(progress: Progress) -> dict[str, Any]:
+        report = kb.import_records(
+            faqs=parsed.faqs, intents=parsed.intents, author=actor.name, progress=progress
+        )
+        return _import_result(report).model_dump()
+
+    return _jobs(request).start("import", actor.name, work).public()
+
+
+@router.post("/reindex-jobs", status_code=status.HTTP_202_ACCEPTED)
+def reindex_job(request: Request, kb: KB, actor: AdminActor) -> dict[str, Any]:
+    """Rebuild the FAQ index from the database, with progress."""
+
+    def work(progress: Progress) -> dict[str, Any]:
+        kb.ensure_index(progress=progress, force=True)
+        state = kb.index.state()
+        return {"entries": state.entries, "vectors": state.vectors, "revision": state.revision}
+
+    return _jobs(request).start("reindex", actor.name, work).public()
+
+
+def _jobs(request: Request) -> JobRegistry:
+    jobs: JobRegistry = request.app.state.jobs
+    return jobs
 
 
 def _import_result(report: ImportReport) -> ImportResult:

@@ -181,6 +181,36 @@ class KnowledgeBase:
             raise NotFoundError(f"{entity} {entity_id!r} has no history")
         return list(rows)
 
+    def audit(
+        self,
+        *,
+        entity: str | None = None,
+        author: str | None = None,
+        entity_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[KbRevision], int]:
+        """Every change to the knowledge base, newest first: the audit trail."""
+        conditions = []
+        if entity:
+            conditions.append(col(KbRevision.entity) == entity)
+        if author:
+            conditions.append(col(KbRevision.author) == author)
+        if entity_id:
+            conditions.append(col(KbRevision.entity_id) == entity_id)
+        with Session(self._engine) as session:
+            total = session.exec(
+                select(func.count()).select_from(KbRevision).where(*conditions)
+            ).one()
+            rows = session.exec(
+                select(KbRevision)
+                .where(*conditions)
+                .order_by(col(KbRevision.id).desc())
+                .offset(offset)
+                .limit(limit)
+            ).all()
+        return list(rows), int(total)
+
     # -- FAQ writes ------------------------------------------------------------------------
 
     def create_entry(self, *, data: FaqEntryCreate, author: str) -> FaqEntry:

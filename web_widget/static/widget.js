@@ -1427,10 +1427,15 @@ function mount() {
   if (remember()) open(false);
   if (S.cid || outbox().length) connect();
 }
-if (document.body) mount();
-else document.addEventListener("DOMContentLoaded", mount);
+// data-mount="none" loads the renderer only: the admin console previews answers with it.
+if (attr("mount") !== "none") {
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+}
 
 window.KefuWidget = {
+  // Renders markdown-lite exactly as the chat shows it, as safe DOM nodes under `parent`.
+  renderMarkdown: (text, parent) => markdown(text, parent),
   open: () => open(),
   close: () => close(false),
   toggle: () => { if (S.open) close(false); else open(); },

@@ -1,0 +1,173 @@
+"""The "unanswered and misunderstood" view: mined from the exchange log, clustered, acted on.
+
+An action (new FAQ entry, examples for an intent, or dismiss) records a ``LearningReview`` for
+every exchange in the cluster, so reviewed questions leave the view; new ones keep arriving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.models import Exchange
+from core.conversations import ConversationEvent
+from core.db import session_scope
+from core.errors import InvalidInputError
+from core.language import detect_language
+from knowledge_base.embeddings import Embedder
+from knowledge_base.schemas import FaqEntryCreate, IntentUpdate
+from knowledge_base.service import KnowledgeBase
+
+from .learning import LoggedExchange, Signal, cluster_signals, find_signals
+from .models import LearningReview
+from .queries import Filters
+
+__all__ = ["LearningService"]
+
+# Clustering is quadratic in the number of signals; the newest this many are clustered.
+MAX_SIGNALS = 2000
+MAX_ACTION_IDS = 500
+
+
+class LearningService:
+    def __init__(self, engine: Engine, kb: KnowledgeBase, embedder: Embedder) -> None:
+        self._engine = engine
+        self._kb = kb
+        self._embedder = embedder
+
+    def clusters(self, filters: Filters, *, limit: int = 50) -> dict[str, Any]:
+        signals = self.signals(filters)
+        vectors = np.asarray(self._embedder.encode([s.text for s in signals]), dtype=np.float32)
+        clusters = cluster_signals(signals, vectors.reshape(len(signals), -1))
+        return {
+            "signals": len(signals),
+            "clusters": [c.public() for c in clusters[:limit]],
+            "total_clusters": len(clusters),
+        }
+
+    def signals(self, filters: Filters) -> list[Signal]:
+        with Session(self._engine) as session:
+            reviewed = select(col(LearningReview.exchange_id))
+            query = select(Exchange).where(col(Exchange.id).not_in(reviewed))
+            if filters.start:
+                query = query.where(col(Exchange.created_at) >= filters.start)
+            if filters.end:
+                query = query.where(col(Exchange.created_at) < filters.end)
+            if filters.language:
+                query = query.where(col(Exchange.language) == filters.language)
+            rows = session.exec(
+                query.order_by(col(Exchange.id).desc()).limit(MAX_SIGNALS * 4)
+            ).all()
+            conversation_ids = {r.conversation_id for r in rows}
+            escalations: dict[str, list[int]] = {}
+            if conversation_ids:
+                for conversation_id, seq in session.exec(
+                    select(
+                        col(ConversationEvent.conversation_id), col(ConversationEvent.seq)
+                    ).where(
+                        col(ConversationEvent.type) == "conversation.escalated",
+                        col(ConversationEvent.conversation_id).in_(conversation_ids),
+                    )
+                ).all():
+                    escalations.setdefault(conversation_id, []).append(seq)
+        logged = [
+            LoggedExchange(
+                id=r.id or 0,
+                conversation_id=r.conversation_id,
+                message_seq=r.message_seq,
+                text=r.text,
+                language=r.language,
+                decision=r.decision,
+                reason=r.reason,
+                intent=r.intent,
+                intent_confidence=r.intent_confidence,
+                helpful=r.helpful,
+                created_at=r.created_at,
+                entry_id=r.entry_id,
+            )
+            for r in rows
+        ]
+        found = find_signals(logged, escalations)
+        found.sort(key=lambda s: s.exchange_id, reverse=True)
+        return found[:MAX_SIGNALS]
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def to_faq(
+        self, *, exchange_ids: Sequence[int], entry: FaqEntryCreate, actor: str
+    ) -> dict[str, Any]:
+        self._check(exchange_ids)
+        created = self._kb.create_entry(data=entry, author=actor)
+        self._review(exchange_ids, action="faq", target=created.id, actor=actor)
+        return {"entry_id": created.id, "reviewed": len(exchange_ids)}
+
+    def to_intent(
+        self, *, exchange_ids: Sequence[int], intent: str, examples: Sequence[str], actor: str
+    ) -> dict[str, Any]:
+        self._check(exchange_ids)
+        current = self._kb.get_intent(intent)
+        merged = {language: list(texts) for language, texts in current.examples.items()}
+        added = 0
+        for text in dict.fromkeys(t.strip() for t in examples if t.strip()):
+            language = detect_language(text)
+            bucket = merged.setdefault(language, [])
+            if text not in bucket:
+                bucket.append(text)
+                added += 1
+        if not added:
+            raise InvalidInputError(
+                "no new examples: every text is empty or already an example of this intent",
+                details=[{"code": "no_new_examples"}],
+            )
+        self._kb.update_intent(
+            name=intent,
+            data=IntentUpdate(examples=merged, expected_version=current.version),
+            author=actor,
+        )
+        self._review(exchange_ids, action="intent", target=intent, actor=actor)
+        return {"intent": intent, "added": added, "reviewed": len(exchange_ids)}
+
+    def dismiss(self, *, exchange_ids: Sequence[int], actor: str) -> dict[str, Any]:
+        self._check(exchange_ids)
+        self._review(exchange_ids, action="dismiss", target="", actor=actor)
+        return {"reviewed": len(exchange_ids)}
+
+    def _check(self, exchange_ids: Sequence[int]) -> None:
+        """Every id names a logged exchange not reviewed yet; otherwise nothing is done."""
+        ids = set(exchange_ids)
+        if not ids:
+            raise InvalidInputError("'exchange_ids' is empty", details=[{"code": "no_exchanges"}])
+        if len(ids) > MAX_ACTION_IDS:
+            raise InvalidInputError(f"at most {MAX_ACTION_IDS} exchanges per action")
+        with Session(self._engine) as session:
+            known = set(session.exec(select(col(Exchange.id)).where(col(Exchange.id).in_(ids))))
+            done = set(
+                session.exec(
+                    select(col(LearningReview.exchange_id)).where(
+                        col(LearningReview.exchange_id).in_(ids)
+                    )
+                )
+            )
+        if ids - known:
+            raise InvalidInputError(
+                f"no logged exchange with id {sorted(ids - known)[0]}",
+                details=[{"code": "unknown_exchange", "ids": sorted(ids - known)}],
+            )
+        if done:
+            raise InvalidInputError(
+                "some of these questions were already reviewed; reload the view",
+                details=[{"code": "already_reviewed", "ids": sorted(done)}],
+            )
+
+    def _review(self, exchange_ids: Sequence[int], *, action: str, target: str, actor: str) -> None:
+        with session_scope(self._engine) as session:
+            for exchange_id in sorted(set(exchange_ids)):
+                session.add(
+                    LearningReview(
+                        exchange_id=exchange_id, action=action, target=target, actor=actor
+                    )
+                )

@@ -1,0 +1,79 @@
+"""Admin API for the bot: "test the bot", and retraining with review before activation.
+
+Retraining from here makes a *candidate*: its cross-validated metrics sit beside the serving
+model's until an admin activates it. (Editing intents still retrains and activates in the
+background, as before, so the bot never lags its knowledge base; that model shows up in the
+same version list.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, Field
+
+from core.auth import AdminActor
+from core.jobs import JobRegistry, Progress
+
+from .chat import ChatService
+from .intent_service import IntentService
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/admin/bot", tags=["bot administration"])
+
+
+class TestRequest(BaseModel):
+    text: str
+    language: str | None = Field(default=None, max_length=8)
+
+
+def _intents(request: Request) -> IntentService:
+    intents: IntentService = request.app.state.services.intents
+    return intents
+
+
+def _jobs(request: Request) -> JobRegistry:
+    jobs: JobRegistry = request.app.state.jobs
+    return jobs
+
+
+@router.post("/test")
+def try_message(request: Request, _actor: AdminActor, body: TestRequest) -> dict[str, Any]:
+    """Language, intent with runners-up, FAQ scores, sentiment and the decision, for one message."""
+    chat: ChatService = request.app.state.chat
+    return chat.explain(body.text, language=body.language)
+
+
+@router.get("/models")
+def models(request: Request, _actor: AdminActor) -> dict[str, Any]:
+    """Every saved version with its metrics, which one serves, and any training under way."""
+    intents = _intents(request)
+    job = _jobs(request).latest("train")
+    serving = intents.model
+    return {
+        "current": serving.version if serving else None,
+        "labels": intents.labels(),
+        "versions": intents.store.versions()[::-1],
+        "training": job.public() if job else None,
+        "background_training": intents.is_training,
+    }
+
+
+@router.post("/train", status_code=status.HTTP_202_ACCEPTED)
+def train(request: Request, actor: AdminActor) -> dict[str, Any]:
+    """Train a candidate on the current intents; poll ``/api/admin/jobs/{id}`` for progress."""
+    intents = _intents(request)
+
+    def work(progress: Progress) -> dict[str, Any]:
+        model = intents.train(progress=progress, activate=False)
+        return {"version": model.version, "metrics": model.metrics}
+
+    return _jobs(request).start("train", actor.name, work).public()
+
+
+@router.post("/models/{version}/activate")
+def activate(request: Request, _actor: AdminActor, version: str) -> dict[str, Any]:
+    model = _intents(request).activate(version)
+    return {"current": model.version, "metrics": model.metrics}
