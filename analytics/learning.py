@@ -10,10 +10,11 @@ the customer messages the bot did not serve well, each with one reason:
   customer's next message was answered (by a message or the talk-to-a-person button);
 - ``rated_down``: the customer gave the answer a thumbs-down.
 
-``cluster_signals`` groups them with average-linkage agglomerative clustering on a similarity
-that averages the sentence embeddings' cosine with character n-gram TF-IDF cosine. The
-embedding carries meaning across wording; the character n-grams carry Chinese, which the
-default English embedding model barely separates, without a word segmenter.
+````cluster_signals`` groups them with average-linkage agglomerative clustering on a similarity
+that mixes the sentence embeddings' cosine with character n-gram TF-IDF cosine. The embedding
+carries meaning across wording; the character n-grams carry Chinese, which the default English
+embedding model barely separates, without a word segmenter. As in retrieval, the embedding's
+weight falls from 0.5 for Latin text to 0.2 for Han text (BENCHMARKS.md, "Learning loop").
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import numpy.typing as npt
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from core.language import han_ratio
+
 __all__ = [
     "Cluster",
     "LoggedExchange",
@@ -41,6 +44,8 @@ __all__ = [
 ANSWERS = frozenset({"answer_faq", "answer_intent"})
 # Average similarity (0..1) inside a cluster must stay above 1 - this distance.
 DISTANCE_THRESHOLD = 0.55
+DENSE_WEIGHT_LATIN = 0.5
+DENSE_WEIGHT_HAN = 0.2
 REASON_ORDER = ("rated_down", "escalated_after_answer", "rejected_clarification", "low_confidence")
 
 
@@ -187,11 +192,22 @@ def cluster_signals(
     vectors: npt.NDArray[np.float32],
     *,
     distance_threshold: float = DISTANCE_THRESHOLD,
+    dense_weight_latin: float = DENSE_WEIGHT_LATIN,
+    dense_weight_han: float = DENSE_WEIGHT_HAN,
 ) -> list[Cluster]:
-    """Group similar signals; largest clusters first. ``vectors`` are L2-normalised rows."""
+    """Group similar signals; largest clusters first. ``vectors`` are L2-normalised rows.
+
+    The dense weights mirror retrieval's (``KEFU_DENSE_WEIGHT_*``): a pair's weight moves from
+    the Latin to the Han weight with the pair's share of Han characters.
+    """
     if not signals:
         return []
-    similarity = _similarity([s.text for s in signals], vectors)
+    similarity = _similarity(
+        [s.text for s in signals],
+        vectors,
+        weight_latin=dense_weight_latin,
+        weight_han=dense_weight_han,
+    )
     if len(signals) == 1:
         labels = np.zeros(1, dtype=int)
     else:
@@ -221,8 +237,16 @@ def cluster_signals(
     return clusters
 
 
-def _similarity(texts: Sequence[str], vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+def _similarity(
+    texts: Sequence[str],
+    vectors: npt.NDArray[np.float32],
+    *,
+    weight_latin: float,
+    weight_han: float,
+) -> npt.NDArray[np.float64]:
     dense = np.clip(vectors @ vectors.T, 0.0, 1.0).astype(np.float64)
+    han = np.array([han_ratio(t) for t in texts], dtype=np.float64)
+    weight = weight_latin + (weight_han - weight_latin) * (han[:, None] + han[None, :]) / 2.0
     lowered = [t.lower() for t in texts]
     try:
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
@@ -230,6 +254,6 @@ def _similarity(texts: Sequence[str], vectors: npt.NDArray[np.float32]) -> npt.N
         lexical = np.asarray((matrix @ matrix.T).todense(), dtype=np.float64)
     except ValueError:  # nothing but whitespace and punctuation
         lexical = np.zeros_like(dense)
-    similarity = (dense + lexical) / 2.0
+    similarity = weight * dense + (1.0 - weight) * lexical
     np.fill_diagonal(similarity, 1.0)
     return np.asarray(similarity, dtype=np.float64)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from core.auth import AdminActor
 from knowledge_base.schemas import FaqEntryCreate
 
-from .learning_service import MAX_ACTION_IDS, LearningService
+from .learning_service import MAX_ACTION_IDS, LearningService, VectorCache
 from .queries import parse_filters
 
 __all__ = ["router"]
@@ -38,8 +38,9 @@ class Dismiss(BaseModel):
 
 
 def _service(request: Request) -> LearningService:
-    services = request.app.state.services
-    return LearningService(services.engine, services.kb, services.embedder)
+    state = request.app.state
+    vectors: VectorCache = state.learning_vectors
+    return LearningService(state.services.engine, state.services.kb, vectors)
 
 
 @router.get("/clusters")

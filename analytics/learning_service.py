@@ -6,10 +6,13 @@ every exchange in the cluster, so reviewed questions leave the view; new ones ke
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -26,23 +29,47 @@ from .learning import LoggedExchange, Signal, cluster_signals, find_signals
 from .models import LearningReview
 from .queries import Filters
 
-__all__ = ["LearningService"]
+__all__ = ["LearningService", "VectorCache"]
 
 # Clustering is quadratic in the number of signals; the newest this many are clustered.
 MAX_SIGNALS = 2000
 MAX_ACTION_IDS = 500
 
 
+class VectorCache:
+    """Embeddings of questions already seen, so reopening the view embeds only new ones."""
+
+    def __init__(self, embedder: Embedder, size: int = 4 * MAX_SIGNALS) -> None:
+        self._embedder = embedder
+        self._size = size
+        self._vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        fresh = np.asarray(self._embedder.encode(missing) if missing else [], dtype=np.float32)
+        with self._lock:
+            for text, vector in zip(missing, fresh, strict=True):
+                self._vectors[text] = vector
+            rows = [self._vectors[t] for t in texts]
+            for text in texts:
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+        return np.asarray(rows, dtype=np.float32).reshape(len(texts), -1)
+
+
 class LearningService:
-    def __init__(self, engine: Engine, kb: KnowledgeBase, embedder: Embedder) -> None:
+    def __init__(self, engine: Engine, kb: KnowledgeBase, vectors: VectorCache) -> None:
         self._engine = engine
         self._kb = kb
-        self._embedder = embedder
+        self._vectors = vectors
 
     def clusters(self, filters: Filters, *, limit: int = 50) -> dict[str, Any]:
         signals = self.signals(filters)
-        vectors = np.asarray(self._embedder.encode([s.text for s in signals]), dtype=np.float32)
-        clusters = cluster_signals(signals, vectors.reshape(len(signals), -1))
+        vectors = self._vectors.encode([s.text for s in signals])
+        clusters = cluster_signals(signals, vectors)
         return {
             "signals": len(signals),
             "clusters": [c.public() for c in clusters[:limit]],

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from analytics.learning_routes import router as learning_router
+from analytics.learning_service import VectorCache
 from analytics.routes import router as analytics_router
 from bot.admin_routes import router as bot_admin_router
 from bot.routes import admin_router as exchanges_router
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.dispatcher = dispatcher
     app.state.broker = broker
     app.state.jobs = JobRegistry()
+    app.state.learning_vectors = VectorCache(services.embedder)
     app.include_router(staff_router)
     app.include_router(kb_router)
     app.include_router(chat_router)
