@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.models import Exchange
@@ -46,6 +48,8 @@ class VectorCache:
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
         with self._lock:
             missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
         fresh = np.asarray(self._embedder.encode(missing) if missing else [], dtype=np.float32)
@@ -68,6 +72,8 @@ class LearningService:
 
     def clusters(self, filters: Filters, *, limit: int = 50) -> dict[str, Any]:
         signals = self.signals(filters)
+        if not signals:
+            return {"signals": 0, "clusters": [], "total_clusters": 0}
         vectors = self._vectors.encode([s.text for s in signals])
         clusters = cluster_signals(signals, vectors)
         return {
@@ -78,8 +84,9 @@ class LearningService:
 
     def signals(self, filters: Filters) -> list[Signal]:
         with Session(self._engine) as session:
-            reviewed = select(col(LearningReview.exchange_id))
-            query = select(Exchange).where(col(Exchange.id).not_in(reviewed))
+            # Mined over every exchange, reviewed or not: whether a clarification was rejected
+            # or an answer escalated depends on the neighbouring exchanges.
+            query = select(Exchange)
             if filters.start:
                 query = query.where(col(Exchange.created_at) >= filters.start)
             if filters.end:
@@ -101,6 +108,14 @@ class LearningService:
                     )
                 ).all():
                     escalations.setdefault(conversation_id, []).append(seq)
+            ids = [r.id for r in rows]
+            reviewed = set(
+                session.exec(
+                    select(col(LearningReview.exchange_id)).where(
+                        col(LearningReview.exchange_id).in_(ids)
+                    )
+                )
+            )
         logged = [
             LoggedExchange(
                 id=r.id or 0,
@@ -118,30 +133,36 @@ class LearningService:
             )
             for r in rows
         ]
-        found = find_signals(logged, escalations)
+        found = [s for s in find_signals(logged, escalations) if s.exchange_id not in reviewed]
         found.sort(key=lambda s: s.exchange_id, reverse=True)
         return found[:MAX_SIGNALS]
 
     # -- actions ------------------------------------------------------------------------------
+    #
+    # Each action first claims its exchanges (one review row each, in one transaction: of two
+    # admins acting on the same cluster, one wins) and gives them back if the change it makes
+    # to the knowledge base is refused, so a refused action leaves no trace.
 
     def to_faq(
         self, *, exchange_ids: Sequence[int], entry: FaqEntryCreate, actor: str
     ) -> dict[str, Any]:
-        self._check(exchange_ids)
-        created = self._kb.create_entry(data=entry, author=actor)
-        self._review(exchange_ids, action="faq", target=created.id, actor=actor)
-        return {"entry_id": created.id, "reviewed": len(exchange_ids)}
+        ids = self._claim(exchange_ids, action="faq", actor=actor)
+        try:
+            created = self._kb.create_entry(data=entry, author=actor)
+        except BaseException:
+            self._release(ids)
+            raise
+        self._set_target(ids, created.id)
+        return {"entry_id": created.id, "reviewed": len(ids)}
 
     def to_intent(
         self, *, exchange_ids: Sequence[int], intent: str, examples: Sequence[str], actor: str
     ) -> dict[str, Any]:
-        self._check(exchange_ids)
         current = self._kb.get_intent(intent)
         merged = {language: list(texts) for language, texts in current.examples.items()}
         added = 0
         for text in dict.fromkeys(t.strip() for t in examples if t.strip()):
-            language = detect_language(text)
-            bucket = merged.setdefault(language, [])
+            bucket = merged.setdefault(detect_language(text), [])
             if text not in bucket:
                 bucket.append(text)
                 added += 1
@@ -150,51 +171,76 @@ class LearningService:
                 "no new examples: every text is empty or already an example of this intent",
                 details=[{"code": "no_new_examples"}],
             )
-        self._kb.update_intent(
-            name=intent,
-            data=IntentUpdate(examples=merged, expected_version=current.version),
-            author=actor,
-        )
-        self._review(exchange_ids, action="intent", target=intent, actor=actor)
-        return {"intent": intent, "added": added, "reviewed": len(exchange_ids)}
+        ids = self._claim(exchange_ids, action="intent", actor=actor, target=intent)
+        try:
+            self._kb.update_intent(
+                name=intent,
+                data=IntentUpdate(examples=merged, expected_version=current.version),
+                author=actor,
+            )
+        except BaseException:
+            self._release(ids)
+            raise
+        return {"intent": intent, "added": added, "reviewed": len(ids)}
 
     def dismiss(self, *, exchange_ids: Sequence[int], actor: str) -> dict[str, Any]:
-        self._check(exchange_ids)
-        self._review(exchange_ids, action="dismiss", target="", actor=actor)
-        return {"reviewed": len(exchange_ids)}
+        ids = self._claim(exchange_ids, action="dismiss", actor=actor)
+        return {"reviewed": len(ids)}
 
-    def _check(self, exchange_ids: Sequence[int]) -> None:
-        """Every id names a logged exchange not reviewed yet; otherwise nothing is done."""
-        ids = set(exchange_ids)
+    def _claim(
+        self, exchange_ids: Sequence[int], *, action: str, actor: str, target: str = ""
+    ) -> list[int]:
+        """Every id names a logged exchange not reviewed yet; otherwise nothing is written."""
+        ids = sorted(set(exchange_ids))
         if not ids:
             raise InvalidInputError("'exchange_ids' is empty", details=[{"code": "no_exchanges"}])
         if len(ids) > MAX_ACTION_IDS:
             raise InvalidInputError(f"at most {MAX_ACTION_IDS} exchanges per action")
         with Session(self._engine) as session:
             known = set(session.exec(select(col(Exchange.id)).where(col(Exchange.id).in_(ids))))
-            done = set(
-                session.exec(
-                    select(col(LearningReview.exchange_id)).where(
-                        col(LearningReview.exchange_id).in_(ids)
+        unknown = sorted(set(ids) - known)
+        if unknown:
+            raise InvalidInputError(
+                f"no logged exchange with id {unknown[0]}",
+                details=[{"code": "unknown_exchange", "ids": unknown}],
+            )
+        try:
+            with session_scope(self._engine) as session:
+                done = sorted(
+                    session.exec(
+                        select(col(LearningReview.exchange_id)).where(
+                            col(LearningReview.exchange_id).in_(ids)
+                        )
                     )
                 )
-            )
-        if ids - known:
-            raise InvalidInputError(
-                f"no logged exchange with id {sorted(ids - known)[0]}",
-                details=[{"code": "unknown_exchange", "ids": sorted(ids - known)}],
-            )
-        if done:
-            raise InvalidInputError(
-                "some of these questions were already reviewed; reload the view",
-                details=[{"code": "already_reviewed", "ids": sorted(done)}],
+                if done:
+                    raise AlreadyReviewedError(done)
+                for exchange_id in ids:
+                    session.add(
+                        LearningReview(
+                            exchange_id=exchange_id, action=action, target=target, actor=actor
+                        )
+                    )
+        except IntegrityError:  # another admin's action committed between the check and ours
+            raise AlreadyReviewedError([]) from None
+        return ids
+
+    def _release(self, ids: Sequence[int]) -> None:
+        with session_scope(self._engine) as session:
+            session.execute(delete(LearningReview).where(col(LearningReview.exchange_id).in_(ids)))
+
+    def _set_target(self, ids: Sequence[int], target: str) -> None:
+        with session_scope(self._engine) as session:
+            session.execute(
+                update(LearningReview)
+                .where(col(LearningReview.exchange_id).in_(ids))
+                .values(target=target)
             )
 
-    def _review(self, exchange_ids: Sequence[int], *, action: str, target: str, actor: str) -> None:
-        with session_scope(self._engine) as session:
-            for exchange_id in sorted(set(exchange_ids)):
-                session.add(
-                    LearningReview(
-                        exchange_id=exchange_id, action=action, target=target, actor=actor
-                    )
-                )
+
+class AlreadyReviewedError(InvalidInputError):
+    def __init__(self, ids: list[int]) -> None:
+        super().__init__(
+            "some of these questions were already reviewed; reload the view",
+            details=[{"code": "already_reviewed", "ids": ids}],
+        )

@@ -99,18 +99,19 @@ class JobRegistry:
         def progress(done: int, total: int) -> None:
             job.done, job.total = done, total
 
+        state = "failed"
         try:
             job.result = work(progress)
-            job.state = "done"
+            state = "done"
         except KefuError as exc:
             job.error = {"code": exc.code, "message": exc.message, "details": exc.details}
-            job.state = "failed"
         except Exception as exc:  # a job must always end in a readable state
             log.exception("%s job %s failed", job.kind, job.id)
             job.error = {"code": "internal", "message": f"{type(exc).__name__}: {exc}"}
-            job.state = "failed"
         finally:
+            # The finish time first: a reader who sees the final state sees when it ended.
             job.finished_at = utcnow()
+            job.state = state
 
     def _forget_old(self) -> None:
         finished = sorted(
