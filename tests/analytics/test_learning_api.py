@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.staff import Role
+from tests.bot import chat_helpers
 from tests.conftest import log_in
 from tests.factories import FAQ_URL, faq
 
@@ -39,28 +40,18 @@ def client(client: TestClient) -> Iterator[TestClient]:
         time.sleep(0.05)
 
 
-class Customer:
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-        response = client.post(CHAT, json={})
-        assert response.status_code == 201, response.text
-        self.id: str = response.json()["conversation_id"]
-        self.auth = {"Authorization": f"Bearer {response.json()['token']}"}
-
+class Customer(chat_helpers.Customer):
     def post(self, action: str, **body: Any) -> dict[str, Any]:
         response = self.client.post(
-            f"{CHAT}/{self.id}/{action}", json=body or None, headers=self.auth
+            f"{CHAT}/{self.id}/{action}", json=body or None, headers=self.headers
         )
         assert response.status_code in {200, 201}, response.text
         result: dict[str, Any] = response.json()
         return result
 
-    def say(self, text: str) -> dict[str, Any]:
+    def ask(self, text: str) -> dict[str, Any]:
         """The bot's reply message, with its sequence number."""
-        replies = self.post("messages", text=text)["replies"]
-        message = next(e for e in replies if e["type"] == "message")
-        reply: dict[str, Any] = message["payload"] | {"seq": message["seq"]}
-        return reply
+        return self.reply_to(text)
 
     def exchanges(self) -> list[dict[str, Any]]:
         """This conversation's exchange log, oldest first."""
@@ -77,7 +68,7 @@ def ask(client: TestClient, *texts: str) -> Customer:
     """A new customer who sends ``texts`` one after another."""
     customer = Customer(client)
     for text in texts:
-        customer.say(text)
+        customer.ask(text)
     return customer
 
 
@@ -162,16 +153,16 @@ def test_answers_rated_down_or_escalated_after_are_signals_and_good_ones_are_not
     question = entry["question"]
 
     rated_down = Customer(client)
-    reply = rated_down.say(question)
+    reply = rated_down.ask(question)
     assert (reply["kind"], reply["entry_id"]) == ("answer", entry["id"])
     rated_down.post("ratings", seq=reply["seq"], helpful=False)
 
     handed_over = Customer(client)
-    assert handed_over.say(question)["entry_id"] == entry["id"]
+    assert handed_over.ask(question)["entry_id"] == entry["id"]
     handed_over.post("handoff")
 
     satisfied = Customer(client)
-    reply = satisfied.say(question)
+    reply = satisfied.ask(question)
     satisfied.post("ratings", seq=reply["seq"], helpful=True)
     assert ask(client, question).exchanges()[0]["decision"] == "answer_faq"
 
