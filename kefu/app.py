@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(pages.router)
     app.mount("/console/assets", pages.console_assets(), name="console-assets")
     app.mount("/admin/assets", pages.admin_assets(), name="admin-assets")
+    app.mount("/staff/assets", pages.shared_assets(), name="staff-assets")
     app.mount("/widget", pages.widget_assets(), name="widget-assets")
     _install_error_handlers(app)
     app.add_middleware(

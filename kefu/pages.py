@@ -16,16 +16,20 @@ import web_widget
 __all__ = [
     "ADMIN_DIR",
     "CONSOLE_DIR",
+    "SHARED_DIR",
     "WIDGET_DIR",
     "admin_assets",
     "console_assets",
     "router",
+    "shared_assets",
     "widget_assets",
 ]
 
 WIDGET_DIR = Path(web_widget.__file__).resolve().parent / "static"
 CONSOLE_DIR = Path(__file__).resolve().parent / "web" / "console"
 ADMIN_DIR = Path(__file__).resolve().parent / "web" / "admin"
+# What both staff consoles use: base styles, the API client and login.
+SHARED_DIR = Path(__file__).resolve().parent / "web" / "shared"
 PLOTLY_JS = Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
 
 router = APIRouter(include_in_schema=False)
@@ -76,3 +80,7 @@ def console_assets() -> StaticFiles:
 
 def admin_assets() -> StaticFiles:
     return StaticFiles(directory=ADMIN_DIR, check_dir=False)
+
+
+def shared_assets() -> StaticFiles:
+    return StaticFiles(directory=SHARED_DIR, check_dir=False)

@@ -19,6 +19,9 @@ from tests.live import LiveServer, load_demo, serve
 
 CHROMIUM = os.environ.get("KEFU_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Set to 1 to refresh the screenshots the documentation shows; otherwise tests leave docs alone.
+UPDATE_DOCS = os.environ.get("KEFU_UPDATE_SCREENSHOTS") == "1"
 
 __all__ = ["ARTIFACTS", "LiveServer", "screenshot"]
 
@@ -61,9 +64,13 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
-def screenshot(page: Any, name: str) -> Path:
-    """Save a screenshot as a test artifact under var/test-artifacts/."""
+def screenshot(page: Any, name: str, *, docs: bool = False) -> Path:
+    """Save a screenshot as a test artifact under var/test-artifacts/; with ``docs``, also as
+    docs/screenshots/<name>.png when KEFU_UPDATE_SCREENSHOTS=1."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
+    if docs and UPDATE_DOCS:
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_SCREENSHOTS / f"{name}.png")
     return path

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -27,7 +25,6 @@ from tests.e2e.conftest import LiveServer, screenshot
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TIMEOUT_MS = 15_000
-DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "console.png"
 PROFILE: dict[str, Any] = {"teams": ["support"], "languages": ["en", "zh"]}
 T = TypeVar("T")
 expect.set_options(timeout=TIMEOUT_MS)
@@ -390,8 +387,7 @@ def test_escalation_claim_reply_note_close(
     expect(page.locator(".toast")).to_have_count(0)
     reply.fill("Thank you for your patience, Wang Fang.")
     screenshot(page, "console-conversation")
-    DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(screenshot(page, "console-docs"), DOCS_SCREENSHOT)
+    screenshot(page, "console", docs=True)
     reply.fill("")
 
     # Markup from anyone is text: HTML is shown, never run; only http(s) links are links.

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,7 +23,6 @@ from tests.e2e.conftest import LiveServer, screenshot
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TIMEOUT = 15_000  # ms, for every expectation
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 MOBILE: ViewportSize = {"width": 390, "height": 844}
 
@@ -122,10 +119,8 @@ def events(url: str, conversation: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def keep_screenshot(page: Page, name: str) -> None:
-    """A test artifact, and the copy under docs/screenshots/ that the documentation shows."""
-    path = screenshot(page, name)
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, DOCS_SCREENSHOTS / f"{name}.png")
+    """A test artifact, and the documentation's copy when KEFU_UPDATE_SCREENSHOTS=1."""
+    screenshot(page, name, docs=True)
 
 
 # -- the bot -----------------------------------------------------------------------------------
