@@ -22,7 +22,13 @@ from core.errors import ConflictError, NotFoundError
 from knowledge_base.embeddings import Embedder
 from knowledge_base.service import KnowledgeBase
 
-from .intents import MIN_INTENTS, IntentModel, IntentPrediction, train_intent_model
+from .intents import (
+    MIN_INTENTS,
+    SIMULATION_GROUPS,
+    IntentModel,
+    IntentPrediction,
+    train_intent_model,
+)
 
 __all__ = ["IntentInfo", "IntentService", "ModelStore"]
 
@@ -133,6 +139,9 @@ class IntentService:
 
     def train(self, *, progress: Progress | None = None, activate: bool = True) -> IntentModel:
         """Train on the knowledge base's intents; ``activate=False`` leaves a candidate."""
+        if progress:
+            # Embedding the examples comes first; say how many steps follow before it starts.
+            progress(0, SIMULATION_GROUPS + 1)
         intents = self._kb.list_intents()
         texts, labels = [], []
         for intent in intents:
