@@ -1,10 +1,15 @@
-// kefu agent console: plain ES2020, no build step, no third-party code.
+// kefu agent console: plain ES2020 modules, no build step, no third-party code. Sign-in, the
+// API client and the DOM helpers are the staff pages' shared modules under /staff/assets/.
 //
 // Protocol: docs/handoff.md (agent REST API under /api/agent, agent WebSocket /api/agent/ws).
 // Rendering never uses innerHTML: every piece of server or customer text becomes a text node,
 // and the markdown-lite subset (**bold**, http/https links) is built from DOM nodes.
 
-const CSRF_KEY = "kefu.console.csrf";
+import { api, describe as describeError } from "/staff/assets/api.js";
+import { $, debounce, h, toast } from "/staff/assets/dom.js";
+import { formatDate, parseTime } from "/staff/assets/format.js";
+import { session, startSession } from "/staff/assets/session.js";
+
 const BASE_TITLE = "kefu console";
 const LIFECYCLE = new Set([
   "conversation.escalated",
@@ -24,36 +29,20 @@ const REASONS = {
   intent_rule: "intent rule",
 };
 const FACT_LABELS = { order_number: "Order", email: "Email", phone: "Phone", amount: "Amount" };
+// What the desk's refusals mean to the agent; the shared describe() knows the rest.
+const DESK_ERRORS = {
+  already_claimed: "Another agent has already claimed this chat.",
+  at_capacity: "You are at your maximum number of chats.",
+};
 const TYPING_THROTTLE_MS = 2500;
 const TYPING_IDLE_MS = 4000;
 const TYPING_SHOW_MS = 8000;
 const LIST_POLL_MS = 20000;
 
+const describe = (failure) => describeError(failure, DESK_ERRORS);
+
 // ---------------------------------------------------------------------------------------
-// Small DOM helpers
-
-const $ = (selector, root = document) => root.querySelector(selector);
-
-/** Create an element; ``props`` sets properties, ``attrs`` attributes; children are nodes or text. */
-function h(tag, options = {}, ...children) {
-  const node = document.createElement(tag);
-  const { className, text, attrs, dataset, on, ...props } = options;
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (attrs) for (const [key, value] of Object.entries(attrs)) {
-    if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value === true ? "" : String(value));
-  }
-  if (dataset) for (const [key, value] of Object.entries(dataset)) {
-    if (value !== undefined && value !== null) node.dataset[key] = String(value);
-  }
-  if (on) for (const [name, handler] of Object.entries(on)) node.addEventListener(name, handler);
-  Object.assign(node, props);
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
+// Rich text and small formats
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 function svg(tag, attrs = {}) {
@@ -107,14 +96,6 @@ function link(href, label) {
   return h("a", { text: label, attrs: { href, target: "_blank", rel: "noopener noreferrer nofollow" } });
 }
 
-function parseTime(value) {
-  if (!value) return NaN;
-  const text = String(value);
-  // A timestamp without a zone is UTC on this server.
-  const zoned = /[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`;
-  return Date.parse(zoned);
-}
-
 function formatDuration(seconds) {
   const s = Math.max(0, Math.floor(seconds));
   if (s < 60) return `${s}s`;
@@ -129,12 +110,6 @@ function formatClock(value) {
   return new Date(time).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
-function formatDate(value) {
-  const time = parseTime(value);
-  if (Number.isNaN(time)) return "";
-  return new Date(time).toLocaleString([], { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-}
-
 function newClientId() {
   if (window.crypto && typeof crypto.randomUUID === "function" && window.isSecureContext) return crypto.randomUUID();
   const bytes = new Uint8Array(16);
@@ -142,26 +117,10 @@ function newClientId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function debounce(fn, ms) {
-  let timer = null;
-  return (...args) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => fn(...args), ms);
-  };
-}
-
-function toast(message, kind = "info") {
-  const node = h("div", { className: `toast toast--${kind}`, text: message, attrs: { role: kind === "error" ? "alert" : "status" } });
-  $("#toasts").append(node);
-  setTimeout(() => node.remove(), kind === "error" ? 6000 : 3500);
-}
-
 // ---------------------------------------------------------------------------------------
 // State
 
 const state = {
-  user: null, // {username, display_name, role}
-  csrf: null,
   agent: null, // Agent from /api/agent/me
   lists: { mine: [], queue: [], offline: [] },
   listsLoaded: false,
@@ -190,137 +149,9 @@ const state = {
 };
 
 // ---------------------------------------------------------------------------------------
-// HTTP
-
-class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-async function api(method, path, body, { authProbe = false } = {}) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method !== "GET" && state.csrf) headers["X-CSRF-Token"] = state.csrf;
-  let response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "same-origin",
-      cache: "no-store",
-    });
-  } catch {
-    throw new ApiError(0, "network", "The server cannot be reached.");
-  }
-  let data = null;
-  if (response.status !== 204) {
-    try {
-      data = await response.json();
-    } catch {
-      data = null;
-    }
-  }
-  if (!response.ok) {
-    const error = (data && data.error) || {};
-    const details = Array.isArray(error.details) ? error.details : [];
-    const failure = new ApiError(response.status, error.code || String(response.status), error.message || response.statusText);
-    const loggedOut = response.status === 401 || (response.status === 403 && details.some((d) => d && d.code === "csrf"));
-    if (loggedOut && !authProbe && path !== "/api/auth/login") sessionLost();
-    throw failure;
-  }
-  return data;
-}
-
-function describe(error) {
-  const messages = {
-    already_claimed: "Another agent has already claimed this chat.",
-    at_capacity: "You are at your maximum number of chats.",
-    forbidden: "You are not allowed to do that.",
-    network: "The server cannot be reached.",
-  };
-  return messages[error.code] || error.message || "Something went wrong.";
-}
-
-// ---------------------------------------------------------------------------------------
-// Login and session
-
-async function boot() {
-  wireStatic();
-  state.csrf = sessionStorage.getItem(CSRF_KEY);
-  let user = null;
-  try {
-    user = await api("GET", "/api/auth/me", undefined, { authProbe: true });
-  } catch {
-    user = null;
-  }
-  if (user && state.csrf) enterWorkspace(user);
-  else showLogin();
-}
-
-function showLogin(message = "") {
-  $("#workspace").hidden = true;
-  $("#login-view").hidden = false;
-  document.title = BASE_TITLE;
-  const error = $("#login-error");
-  error.textContent = message;
-  error.hidden = !message;
-  $("#login-submit").disabled = false;
-  $("#login-password").value = "";
-  ($("#login-username").value ? $("#login-password") : $("#login-username")).focus();
-}
-
-async function submitLogin(event) {
-  event.preventDefault();
-  const username = $("#login-username").value.trim();
-  const password = $("#login-password").value;
-  const error = $("#login-error");
-  if (!username || !password) {
-    error.textContent = "Enter your username and password.";
-    error.hidden = false;
-    return;
-  }
-  unlockAudio();
-  $("#login-submit").disabled = true;
-  try {
-    const body = await api("POST", "/api/auth/login", { username, password });
-    state.csrf = body.csrf_token;
-    sessionStorage.setItem(CSRF_KEY, body.csrf_token);
-    error.hidden = true;
-    enterWorkspace(body.user);
-  } catch (failure) {
-    error.textContent = failure.status === 401 ? "Wrong username or password." : describe(failure);
-    error.hidden = false;
-    $("#login-password").select();
-  } finally {
-    $("#login-submit").disabled = false;
-  }
-}
-
-async function logout() {
-  try {
-    await api("POST", "/api/auth/logout", undefined, { authProbe: true });
-  } catch {
-    // The session may already be gone; leaving is what matters.
-  }
-  sessionStorage.removeItem(CSRF_KEY);
-  teardown();
-  showLogin();
-}
-
-function sessionLost() {
-  if (!state.user) return;
-  sessionStorage.removeItem(CSRF_KEY);
-  teardown();
-  showLogin("Your session has ended. Please sign in again.");
-}
+// Session: the shared sign-in opens the workspace; leaving it forgets everything
 
 function teardown() {
-  state.user = null;
-  state.csrf = sessionStorage.getItem(CSRF_KEY);
   state.agent = null;
   for (const id of state.intervals) clearInterval(id);
   state.intervals = [];
@@ -349,11 +180,7 @@ function teardown() {
   if (location.hash) history.replaceState(null, "", location.pathname + location.search);
 }
 
-async function enterWorkspace(user) {
-  state.user = user;
-  $("#login-view").hidden = true;
-  $("#workspace").hidden = false;
-  $("#me-name").textContent = user.display_name || user.username;
+async function enterWorkspace() {
   showPresence(null);
   updateTitle();
   state.intervals.push(setInterval(tick, 1000));
@@ -364,7 +191,7 @@ async function enterWorkspace(user) {
   connect();
   // A reload reopens the chat that was open (the address keeps it).
   const remembered = /^#ticket=(\d+)$/.exec(location.hash);
-  if (remembered && state.user && !state.selectedId) selectTicket(remembered[1]);
+  if (remembered && session.user && !state.selectedId) selectTicket(remembered[1]);
 }
 
 let presenceVersion = 0;
@@ -423,7 +250,7 @@ let listsAgain = false;
 
 /** Refetch the three lists; calls during a fetch run once more afterwards (nothing is lost). */
 async function refreshLists() {
-  if (!state.user) return;
+  if (!session.user) return;
   if (listsRun) {
     listsAgain = true;
     return listsRun;
@@ -432,7 +259,7 @@ async function refreshLists() {
     do {
       listsAgain = false;
       await fetchLists();
-    } while (listsAgain && state.user);
+    } while (listsAgain && session.user);
   })();
   try {
     await listsRun;
@@ -445,7 +272,7 @@ async function fetchLists() {
   try {
     const views = ["mine", "queue", "offline"];
     const results = await Promise.all(views.map((view) => api("GET", `/api/agent/tickets?view=${view}`)));
-    if (!state.user) return;
+    if (!session.user) return;
     views.forEach((view, index) => {
       state.lists[view] = (results[index] && results[index].tickets) || [];
     });
@@ -759,7 +586,7 @@ function currentTicket() {
 // WebSocket: reconnect with exponential backoff and jitter; replay with last_seq
 
 function connect() {
-  if (!state.user) return;
+  if (!session.user) return;
   clearTimeout(state.wsTimer);
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   let ws;
@@ -792,11 +619,11 @@ function connect() {
     if (state.ws !== ws) return;
     state.ws = null;
     state.subscribed.clear();
-    if (!state.user) return;
+    if (!session.user) return;
     setConnection("reconnecting");
     if (closed.code === 4401 || closed.code === 4403 || closed.code === 1008) {
       // Perhaps the session ended: ask; a 401 sends the agent back to the login form.
-      api("GET", "/api/auth/me").then(scheduleReconnect, () => (state.user ? scheduleReconnect() : null));
+      api("GET", "/api/auth/me").then(scheduleReconnect, () => (session.user ? scheduleReconnect() : null));
       return;
     }
     scheduleReconnect();
@@ -804,7 +631,7 @@ function connect() {
 }
 
 function scheduleReconnect() {
-  if (!state.user) return;
+  if (!session.user) return;
   clearTimeout(state.wsTimer);
   const ceiling = Math.min(30000, 500 * 2 ** Math.min(state.wsAttempt, 6));
   const delay = ceiling / 2 + Math.random() * (ceiling / 2);
@@ -997,11 +824,11 @@ async function fetchDetail() {
 const refreshDetailSoon = debounce(() => refreshDetail(), 250);
 
 function role() {
-  return (state.user && state.user.role) || "agent";
+  return (session.user && session.user.role) || "agent";
 }
 
 function isMine(ticket) {
-  return Boolean(ticket && ticket.agent && state.user && ticket.agent.username === state.user.username);
+  return Boolean(ticket && ticket.agent && session.user && ticket.agent.username === session.user.username);
 }
 
 function canAct(ticket) {
@@ -1101,7 +928,7 @@ function authorLabel(event) {
   if (author === "system") return "System";
   if (author.startsWith("agent:")) {
     const username = author.slice(6);
-    if (state.user && username === state.user.username) return "You";
+    if (session.user && username === session.user.username) return "You";
     return payload.agent || payload.agent_name || username;
   }
   return author;
@@ -1630,7 +1457,7 @@ async function openTransfer() {
   else dialog.setAttribute("open", "");
   try {
     const [agents, teams] = await Promise.all([api("GET", "/api/agent/agents"), api("GET", "/api/agent/teams")]);
-    const others = ((agents && agents.agents) || []).filter((a) => !state.user || a.username !== state.user.username);
+    const others = ((agents && agents.agents) || []).filter((a) => !session.user || a.username !== session.user.username);
     const order = { online: 0, away: 1, offline: 2 };
     others.sort((a, b) => (order[a.presence] ?? 3) - (order[b.presence] ?? 3) || String(a.display_name).localeCompare(String(b.display_name)));
     agentSelect.replaceChildren(
@@ -1719,7 +1546,7 @@ function onReplyKeydown(event) {
 }
 
 function onGlobalKeydown(event) {
-  if (!state.user || $("#workspace").hidden) return;
+  if (!session.user || $("#workspace").hidden) return;
   if ($("#transfer-dialog").open) return;
   if (event.altKey && !event.ctrlKey && !event.metaKey) {
     if (event.key === "ArrowDown") {
@@ -1738,8 +1565,6 @@ function onGlobalKeydown(event) {
 }
 
 function wireStatic() {
-  $("#login-form").addEventListener("submit", submitLogin);
-  $("#logout").addEventListener("click", logout);
   $("#presence").addEventListener("change", changePresence);
   $("#claim").addEventListener("click", claim);
   $("#handback").addEventListener("click", () => ticketAction("handback", "Handed back to the bot."));
@@ -1777,7 +1602,7 @@ function wireStatic() {
   document.addEventListener("keydown", onGlobalKeydown);
   document.addEventListener("pointerdown", unlockAudio, { passive: true });
   document.addEventListener("visibilitychange", () => {
-    if (!document.hidden && state.user) {
+    if (!document.hidden && session.user) {
       refreshLists();
       if (state.ws === null) {
         state.wsAttempt = 0;
@@ -1786,11 +1611,19 @@ function wireStatic() {
     }
   });
   window.addEventListener("online", () => {
-    if (state.user && !state.ws) {
+    if (session.user && !state.ws) {
       state.wsAttempt = 0;
       connect();
     }
   });
 }
 
-boot();
+wireStatic();
+startSession({
+  storageKey: "kefu.console.csrf",
+  title: BASE_TITLE,
+  lead: "Sign in to answer customers.",
+  enter: enterWorkspace,
+  leave: teardown,
+  beforeSignIn: unlockAudio,
+});
