@@ -3,7 +3,7 @@
 //
 // Protocol: docs/handoff.md (agent REST API under /api/agent, agent WebSocket /api/agent/ws).
 // Rendering never uses innerHTML: every piece of server or customer text becomes a text node,
-// and the markdown-lite subset (**bold**, http/https links) is built from DOM nodes.
+// and markdown-lite is built from DOM nodes by the widget's own renderer.
 
 import { api, describe as describeError } from "/staff/assets/api.js";
 import { $, debounce, h, toast } from "/staff/assets/dom.js";
@@ -51,49 +51,16 @@ function svg(tag, attrs = {}) {
   return node;
 }
 
-/** Markdown-lite, safely: text nodes only; **bold**; links only for http/https, rel=noopener. */
+/**
+ * Markdown-lite as customers see it: the widget's own renderer (loaded with data-mount="none")
+ * builds safe DOM nodes (text nodes only; lists, **bold**, *italic*, `code`, http(s) links).
+ */
 function rich(text) {
-  const fragment = document.createDocumentFragment();
-  const source = String(text ?? "");
-  const pattern =
-    /\*\*([^*\n](?:[^*\n]|\*(?!\*))*?)\*\*|\[([^\]\n]{1,300})\]\(([^)\s]{1,2000})\)|(https?:\/\/[^\s<>"'（）()，。！？、]+)/g;
-  let last = 0;
-  for (const match of source.matchAll(pattern)) {
-    const [whole, bold, label, target, bare] = match;
-    let node = null;
-    let consumed = whole;
-    if (bold !== undefined) {
-      node = h("strong", { text: bold });
-    } else if (label !== undefined) {
-      const href = safeUrl(target);
-      node = href ? link(href, label) : null;
-    } else if (bare !== undefined) {
-      // Trailing punctuation belongs to the sentence, not to the address.
-      const trimmed = bare.replace(/[.,;:!?]+$/, "");
-      consumed = trimmed;
-      const href = safeUrl(trimmed);
-      node = href ? link(href, trimmed) : null;
-    }
-    if (!node) continue;
-    fragment.append(document.createTextNode(source.slice(last, match.index)));
-    fragment.append(node);
-    last = match.index + consumed.length;
-  }
-  fragment.append(document.createTextNode(source.slice(last)));
-  return fragment;
-}
-
-function safeUrl(value) {
-  try {
-    const url = new URL(value);
-    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
-  } catch {
-    return null;
-  }
-}
-
-function link(href, label) {
-  return h("a", { text: label, attrs: { href, target: "_blank", rel: "noopener noreferrer nofollow" } });
+  const holder = h("div", { className: "md" });
+  const widget = window.KefuWidget;
+  if (widget && typeof widget.renderMarkdown === "function") widget.renderMarkdown(String(text ?? ""), holder);
+  else holder.textContent = String(text ?? "");
+  return holder;
 }
 
 function formatDuration(seconds) {
