@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     default_handle_seconds: float = Field(default=240.0, gt=0)
     # How often the queue is swept for SLA breaches and positions are re-sent.
     handoff_tick_seconds: float = Field(default=5.0, gt=0)
+    # An online agent whose last console socket has been gone this long is set away, so no new
+    # chats are assigned to a closed browser; a reconnect within it changes nothing.
+    agent_away_after_seconds: float = Field(default=60.0, gt=0)
 
     @property
     def resolved_database_url(self) -> str:

@@ -8,6 +8,8 @@ alone would let another site's page open the socket in the agent's name.
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -22,15 +24,67 @@ from core.auth import COOKIE, Actor
 from core.broker import Broker
 from core.conversations import EventPublic
 from core.errors import KefuError
-from core.realtime import STAFF_CHANNEL, SeqFeed, publish_events, publish_frame, receive_frames
+from core.realtime import (
+    STAFF_CHANNEL,
+    SeqFeed,
+    notify_activity,
+    publish_events,
+    publish_frame,
+    receive_frames,
+)
 from core.staff import Role, resolve_session
 
 from .desk import HandoffDesk
 
-__all__ = ["router"]
+__all__ = ["ConsoleSockets", "router"]
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 MAX_SUBSCRIPTIONS = 50
+
+
+class ConsoleSockets:
+    """Each agent's open console sockets in this process. When an online agent's last socket
+    has been gone for the desk's ``away_after_disconnect``, they are set away, so automatic
+    assignment stops sending chats to a closed browser. A reconnect in time cancels that.
+
+    Counted per process: with several processes behind one broker, an agent connected to
+    another process can be set away here (they set themselves online again).
+    """
+
+    def __init__(self, desk: HandoffDesk, broker: Broker) -> None:
+        self._desk = desk
+        self._broker = broker
+        self._open: Counter[int] = Counter()
+        self._timers: dict[int, asyncio.Task[None]] = {}
+
+    def opened(self, user_id: int) -> None:
+        self._open[user_id] += 1
+        timer = self._timers.pop(user_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def closed(self, user_id: int) -> None:
+        self._open[user_id] -= 1
+        if self._open[user_id] <= 0:
+            del self._open[user_id]
+            self._timers[user_id] = asyncio.create_task(self._away_later(user_id))
+
+    async def _away_later(self, user_id: int) -> None:
+        await asyncio.sleep(self._desk.config.away_after_disconnect.total_seconds())
+        self._timers.pop(user_id, None)
+        if self._open[user_id]:
+            return
+        try:
+            if await run_in_threadpool(self._desk.set_away_if_online, user_id):
+                await notify_activity(self._broker)
+        except Exception:  # a task nobody awaits: say what went wrong rather than lose it
+            log.exception("could not set agent %s away after their console closed", user_id)
+
+    async def close(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
 
 
 def _actor(ws: WebSocket) -> Actor | None:
@@ -217,19 +271,24 @@ async def agent_socket(ws: WebSocket) -> None:
         await ws.close(code=4403)
         return
     socket = _AgentSocket(ws, ws.app.state.desk, ws.app.state.broker, actor)
-    await socket.send(
-        {"type": "ready", "agent": {"username": actor.name, "display_name": actor.display_name}}
-    )
-    async with anyio.create_task_group() as group:
-        socket.group = group
+    consoles: ConsoleSockets = ws.app.state.console_sockets
+    consoles.opened(actor.user_id)
+    try:
+        await socket.send(
+            {"type": "ready", "agent": {"username": actor.name, "display_name": actor.display_name}}
+        )
+        async with anyio.create_task_group() as group:
+            socket.group = group
 
-        async def until_either_ends(side: Callable[[], Awaitable[None]]) -> None:
-            try:
-                await side()
-            except WebSocketDisconnect:
-                pass
-            finally:
-                group.cancel_scope.cancel()
+            async def until_either_ends(side: Callable[[], Awaitable[None]]) -> None:
+                try:
+                    await side()
+                except WebSocketDisconnect:
+                    pass
+                finally:
+                    group.cancel_scope.cancel()
 
-        group.start_soon(until_either_ends, socket.receive)
-        group.start_soon(until_either_ends, partial(socket.relay_staff))
+            group.start_soon(until_either_ends, socket.receive)
+            group.start_soon(until_either_ends, partial(socket.relay_staff))
+    finally:
+        consoles.closed(actor.user_id)

@@ -23,6 +23,7 @@ class DeskConfig:
     reopen_window: timedelta = timedelta(hours=72)
     default_handle_seconds: float = 240.0
     max_message_chars: int = 2000
+    away_after_disconnect: timedelta = timedelta(seconds=60)
 
     @classmethod
     def of(cls, settings: Settings) -> DeskConfig:
@@ -36,6 +37,7 @@ class DeskConfig:
             reopen_window=timedelta(hours=settings.reopen_window_hours),
             default_handle_seconds=settings.default_handle_seconds,
             max_message_chars=settings.max_message_chars,
+            away_after_disconnect=timedelta(seconds=settings.agent_away_after_seconds),
         )
 
     def team_for(self, topic: str | None) -> str:

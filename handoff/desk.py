@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -43,7 +44,7 @@ from .context import build_context, summary_line
 from .errors import InvalidReplyError, TicketClosedError
 from .models import AgentProfile, Ticket
 from .priority import initial_priority
-from .queue import claim_ticket, open_ticket_of, places, release_agent
+from .queue import claim_ticket, open_ticket_of, places, release_agent, rows_changed
 from .schemas import TicketPublic, ticket_public
 
 __all__ = ["Availability", "HandoffDesk"]
@@ -134,6 +135,16 @@ class HandoffDesk:
             session.add(profile)
             session.flush()
             return self._public(session, profile.user_id)
+
+    def set_away_if_online(self, user_id: int) -> bool:
+        """Online -> away, in one conditional UPDATE; any other presence is left as chosen."""
+        with session_scope(self.engine) as session:
+            changed = session.execute(
+                update(AgentProfile)
+                .where(col(AgentProfile.user_id) == user_id, col(AgentProfile.presence) == "online")
+                .values(presence="away", presence_changed_at=utcnow())
+            )
+            return rows_changed(changed) > 0
 
     def agents(self) -> list[AgentPublic]:
         with session_scope(self.engine) as session:

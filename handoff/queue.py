@@ -18,7 +18,7 @@ from .config import DeskConfig
 from .errors import AlreadyClaimedError, AtCapacityError
 from .models import AgentProfile, Ticket
 
-__all__ = ["Place", "claim_ticket", "open_ticket_of", "places", "release_agent"]
+__all__ = ["Place", "claim_ticket", "open_ticket_of", "places", "release_agent", "rows_changed"]
 
 CLAIMABLE = ("queued", "offline")
 OPEN = ("queued", "active", "offline")
@@ -30,7 +30,8 @@ class Place:
     eta_seconds: int
 
 
-def _changed(result: Any) -> int:
+def rows_changed(result: Any) -> int:
+    """How many rows an UPDATE changed."""
     return int(cast(CursorResult[Any], result).rowcount)
 
 
@@ -48,7 +49,7 @@ def claim_ticket(session: Session, *, ticket_id: int, agent_id: int) -> None:
         .where(col(AgentProfile.active_chats) < col(AgentProfile.max_chats))
         .values(active_chats=col(AgentProfile.active_chats) + 1, last_assigned_at=now)
     )
-    if not _changed(room):
+    if not rows_changed(room):
         raise AtCapacityError("you are at your maximum number of concurrent chats")
     won = session.execute(
         update(Ticket)
@@ -56,7 +57,7 @@ def claim_ticket(session: Session, *, ticket_id: int, agent_id: int) -> None:
         .where(col(Ticket.status).in_(CLAIMABLE))
         .values(status="active", agent_id=agent_id, assigned_at=now)
     )
-    if not _changed(won):
+    if not rows_changed(won):
         raise AlreadyClaimedError("someone else has already taken this chat")
     session.execute(
         update(Conversation)

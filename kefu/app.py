@@ -26,6 +26,7 @@ from core.jobs import JobRegistry
 from core.jobs_routes import router as jobs_router
 from core.settings import Settings
 from core.staff_routes import router as staff_router
+from handoff.agent_socket import ConsoleSockets
 from handoff.agent_socket import router as agent_socket_router
 from handoff.customer_routes import router as handoff_customer_router
 from handoff.dispatch import Dispatcher
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
 
     broker = make_broker(settings.broker_url)
     dispatcher = Dispatcher(services.desk, broker, tick_seconds=settings.handoff_tick_seconds)
+    console_sockets = ConsoleSockets(services.desk, broker)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         dispatcher.start()
         yield
         await dispatcher.stop()
+        await console_sockets.close()
         # A retraining still running would otherwise outlive the database it reads.
         await run_in_threadpool(services.intents.wait_idle)
         await broker.close()
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.customer_desk = services.customer_desk
     app.state.canned = services.canned
     app.state.dispatcher = dispatcher
+    app.state.console_sockets = console_sockets
     app.state.broker = broker
     app.state.jobs = JobRegistry()
     app.state.learning_vectors = VectorCache(services.embedder)

@@ -660,7 +660,9 @@ function onFrame(frame) {
       if (frame.agent && typeof frame.agent === "object") {
         state.agent = { ...(state.agent || {}), ...frame.agent };
       }
-      // Whatever changed while we were away: lists, the open ticket, its events.
+      // Whatever changed while we were away: presence (the server sets an agent whose console
+      // was gone for a while away), lists, the open ticket, its events.
+      loadAgent();
       refreshLists();
       if (state.selectedId) refreshDetail();
       break;
