@@ -188,8 +188,24 @@ class HandoffDesk:
                 statement = statement.where(col(Ticket.status) == "closed").order_by(
                     col(Ticket.closed_at).desc()
                 )
-            rows = session.exec(statement.limit(limit)).all()
-            return [ticket_public(session, t) for t in rows if can_see(actor, profile, t)]
+            rows = [
+                t for t in session.exec(statement.limit(limit)).all() if can_see(actor, profile, t)
+            ]
+            # Two queries load every row's conversation and agent into the session, so
+            # ticket_public's lookups find them there instead of querying once per ticket.
+            # (The session holds loaded objects weakly: ``loaded`` keeps them alive meanwhile.)
+            conversation_ids = {t.conversation_id for t in rows}
+            agent_ids = {t.agent_id for t in rows if t.agent_id}
+            loaded: list[object] = []
+            if conversation_ids:
+                loaded += session.exec(
+                    select(Conversation).where(col(Conversation.id).in_(conversation_ids))
+                ).all()
+            if agent_ids:
+                loaded += session.exec(
+                    select(StaffUser).where(col(StaffUser.id).in_(agent_ids))
+                ).all()
+            return [ticket_public(session, t) for t in rows]
 
     def _ticket(self, session: Session, ticket_id: int, actor: Actor, *, act: bool) -> Ticket:
         ticket = session.get(Ticket, ticket_id)
