@@ -6,12 +6,10 @@ Blocking work (database, models) runs in the thread pool; the event loop only mo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Annotated, Any, Literal
 
-import anyio
-from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, Header, Query, Request, WebSocket, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -20,7 +18,7 @@ from core.auth import bearer_token as _token
 from core.broker import Broker
 from core.conversations import ConversationEvent, EventPublic
 from core.errors import KefuError
-from core.realtime import SeqFeed, publish_events, publish_frame, receive_frames
+from core.realtime import SeqFeed, publish_events, publish_frame, receive_frames, until_first_ends
 
 from .chat import ChatService
 from .models import Exchange
@@ -292,17 +290,4 @@ async def chat_socket(
             {"type": "ready", "conversation_id": conversation_id, "last_seq": socket.feed.sent}
         )
         await socket.feed.catch_up()
-        # Structured concurrency: when either side ends, the other is cancelled, and a
-        # cancellation from the server (shutdown, or the client going away) reaches both.
-        async with anyio.create_task_group() as group:
-
-            async def until_either_ends(side: Callable[[], Awaitable[None]]) -> None:
-                try:
-                    await side()
-                except WebSocketDisconnect:
-                    pass
-                finally:
-                    group.cancel_scope.cancel()
-
-            group.start_soon(until_either_ends, socket.receive)
-            group.start_soon(until_either_ends, partial(socket.relay, subscription))
+        await until_first_ends(socket.receive, partial(socket.relay, subscription))

@@ -12,7 +12,9 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.websockets import WebSocket
+import anyio
+import anyio.abc
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .broker import Broker
 from .conversations import ConversationEvent, EventPublic
@@ -26,6 +28,7 @@ __all__ = [
     "publish_events",
     "publish_frame",
     "receive_frames",
+    "until_first_ends",
 ]
 
 ACTIVITY_CHANNEL = "activity"
@@ -125,3 +128,28 @@ async def receive_frames(
             detail = next((d.get("code") for d in exc.details if "code" in d), None)
             about = {k: frame[k] for k in ("client_id", "conversation_id") if k in frame}
             await error(str(detail or exc.code), exc.message, **about)
+
+
+async def until_first_ends(
+    *sides: Callable[[], Awaitable[None]],
+    started: Callable[[anyio.abc.TaskGroup], None] | None = None,
+) -> None:
+    """Run a socket's sides (its reader, its relays) until the first ends, then cancel the rest.
+
+    Structured concurrency: a cancellation from the server (shutdown, or the client going away)
+    reaches every side. ``started`` gets the task group, for work a side starts later.
+    """
+    async with anyio.create_task_group() as group:
+        if started is not None:
+            started(group)
+
+        async def run(side: Callable[[], Awaitable[None]]) -> None:
+            try:
+                await side()
+            except WebSocketDisconnect:
+                pass
+            finally:
+                group.cancel_scope.cancel()
+
+        for side in sides:
+            group.start_soon(run, side)

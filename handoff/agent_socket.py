@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,6 +29,7 @@ from core.realtime import (
     publish_events,
     publish_frame,
     receive_frames,
+    until_first_ends,
 )
 from core.staff import Role, resolve_session
 
@@ -277,18 +276,10 @@ async def agent_socket(ws: WebSocket) -> None:
         await socket.send(
             {"type": "ready", "agent": {"username": actor.name, "display_name": actor.display_name}}
         )
-        async with anyio.create_task_group() as group:
-            socket.group = group
 
-            async def until_either_ends(side: Callable[[], Awaitable[None]]) -> None:
-                try:
-                    await side()
-                except WebSocketDisconnect:
-                    pass
-                finally:
-                    group.cancel_scope.cancel()
+        def keep(group: anyio.abc.TaskGroup) -> None:
+            socket.group = group  # subscriptions start their relays in it
 
-            group.start_soon(until_either_ends, socket.receive)
-            group.start_soon(until_either_ends, partial(socket.relay_staff))
+        await until_first_ends(socket.receive, socket.relay_staff, started=keep)
     finally:
         consoles.closed(actor.user_id)

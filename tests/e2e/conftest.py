@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -23,7 +24,8 @@ DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # Set to 1 to refresh the screenshots the documentation shows; otherwise tests leave docs alone.
 UPDATE_DOCS = os.environ.get("KEFU_UPDATE_SCREENSHOTS") == "1"
 
-__all__ = ["ARTIFACTS", "LiveServer", "screenshot"]
+__all__ = ["ARTIFACTS", "LiveServer", "eventually", "screenshot"]
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +76,15 @@ def screenshot(page: Any, name: str, *, docs: bool = False) -> Path:
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOCS_SCREENSHOTS / f"{name}.png")
     return path
+
+
+def eventually(probe: Callable[[], T | None], what: str = "condition", timeout: float = 15) -> T:
+    """Poll ``probe`` until it returns something truthy, and return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -24,30 +24,17 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from core.settings import Settings
 from knowledge_base.embeddings import SentenceEmbedder
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import LiveServer, screenshot
+from tests.e2e.conftest import LiveServer, eventually, screenshot
 from tests.live import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TIMEOUT_MS = 15_000
 TRAINING_TIMEOUT_MS = 180_000
-T = TypeVar("T")
 expect.set_options(timeout=TIMEOUT_MS)
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def eventually(probe: Callable[[], T | None], timeout: float = 15, what: str = "condition") -> T:
-    """Poll ``probe`` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 class Customer:

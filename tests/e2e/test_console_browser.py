@@ -12,7 +12,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -20,29 +20,16 @@ from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, e
 from websockets.sync.client import connect as ws_connect
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import LiveServer, screenshot
+from tests.e2e.conftest import LiveServer, eventually, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TIMEOUT_MS = 15_000
 PROFILE: dict[str, Any] = {"teams": ["support"], "languages": ["en", "zh"]}
-T = TypeVar("T")
 expect.set_options(timeout=TIMEOUT_MS)
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def eventually(probe: Callable[[], T | None], timeout: float = 15, what: str = "condition") -> T:
-    """Poll ``probe`` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 class Customer:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import LiveServer, screenshot
+from tests.e2e.conftest import LiveServer, eventually, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -433,17 +432,6 @@ def test_keyboard_and_small_screens(live_server: LiveServer, browser: Browser) -
 # -- people ------------------------------------------------------------------------------------
 
 PROFILE: dict[str, Any] = {"teams": ["support"], "languages": ["en", "zh"]}
-
-
-def eventually(probe: Callable[[], Any], what: str, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def status_of(url: str, conversation: dict[str, Any]) -> dict[str, Any]:
