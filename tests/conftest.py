@@ -98,6 +98,14 @@ def client(migrated: Settings, embedder: SentenceEmbedder) -> Iterator[TestClien
 DEMO = Path(__file__).resolve().parent.parent / "knowledge_base" / "demo"
 
 
+def wait_for_retraining(client: TestClient, timeout: float = 120) -> None:
+    """Intent edits retrain in the background; wait until none is running."""
+    deadline = time.monotonic() + timeout
+    while client.get("/healthz").json()["intents"]["training"]:
+        assert time.monotonic() < deadline, f"intent retraining did not finish within {timeout} s"
+        time.sleep(0.05)
+
+
 def load_demo(client: TestClient) -> None:
     """Import the demo knowledge base over HTTP and wait until the intent model is trained."""
     for path in sorted(DEMO.glob("*.yaml")):

@@ -8,7 +8,6 @@ exact.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from core.staff import Role
 from tests.bot import chat_helpers
-from tests.conftest import log_in
+from tests.conftest import log_in, wait_for_retraining
 from tests.factories import FAQ_URL, faq
 
 CHAT = "/api/chat/conversations"
@@ -33,11 +32,8 @@ PARCEL_ZH = ["我的快递到哪了", "我的快递到哪里了"]
 @pytest.fixture
 def client(client: TestClient) -> Iterator[TestClient]:
     yield client
-    # Intent edits retrain in the background; let that finish before the database goes.
-    deadline = time.monotonic() + 120
-    while client.get("/healthz").json()["intents"]["training"]:
-        assert time.monotonic() < deadline, "intent retraining did not finish within 120 s"
-        time.sleep(0.05)
+    # Let a background retraining finish before the database goes.
+    wait_for_retraining(client)
 
 
 class Customer(chat_helpers.Customer):

@@ -25,6 +25,7 @@ from core.settings import Settings
 from knowledge_base.embeddings import SentenceEmbedder
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import LiveServer, eventually, screenshot
+from tests.handoff import desk_helpers
 from tests.live import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,40 +38,16 @@ expect.set_options(timeout=TIMEOUT_MS)
 # -- helpers ------------------------------------------------------------------------------------
 
 
-class Customer:
+class Customer(desk_helpers.Customer):
     """A customer on the chat API, as the widget would be."""
 
-    def __init__(self, server: LiveServer) -> None:
-        self.http = server.http()
-        response = self.http.post("/api/chat/conversations")
-        assert response.status_code == 201, response.text
-        body = response.json()
-        self.id: str = body["conversation_id"]
-        self.http.headers["Authorization"] = f"Bearer {body['token']}"
-
-    def say(self, text: str) -> list[dict[str, Any]]:
-        response = self.http.post(
-            f"/api/chat/conversations/{self.id}/messages", json={"text": text}
-        )
-        assert response.status_code == 200, response.text
-        replies: list[dict[str, Any]] = response.json()["replies"]
-        return replies
-
     def close(self) -> None:
-        response = self.http.post(f"/api/chat/conversations/{self.id}/close")
+        response = self.post("close")
         assert response.status_code == 200, response.text
 
     def feedback(self, csat: int, nps: int) -> None:
-        response = self.http.post(
-            f"/api/chat/conversations/{self.id}/feedback", json={"csat": csat, "nps": nps}
-        )
+        response = self.post("feedback", csat=csat, nps=nps)
         assert response.status_code == 201, response.text
-
-    def status(self) -> dict[str, Any]:
-        response = self.http.get(f"/api/chat/conversations/{self.id}/status")
-        assert response.status_code == 200, response.text
-        status: dict[str, Any] = response.json()
-        return status
 
 
 def bot_reply(server: LiveServer, text: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from websockets.sync.client import connect as ws_connect
 
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import LiveServer, eventually, screenshot
+from tests.handoff import desk_helpers
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,46 +33,8 @@ expect.set_options(timeout=TIMEOUT_MS)
 # -- helpers ------------------------------------------------------------------------------------
 
 
-class Customer:
+class Customer(desk_helpers.Customer):
     """A customer on the chat API, as the widget would be."""
-
-    def __init__(self, server: LiveServer, **start: Any) -> None:
-        self.server = server
-        self.http = server.http()
-        response = self.http.post("/api/chat/conversations", json=start or None)
-        assert response.status_code == 201, response.text
-        body = response.json()
-        self.id: str = body["conversation_id"]
-        self.token: str = body["token"]
-        self.http.headers["Authorization"] = f"Bearer {self.token}"
-
-    def say(self, text: str) -> list[dict[str, Any]]:
-        response = self.http.post(
-            f"/api/chat/conversations/{self.id}/messages", json={"text": text}
-        )
-        assert response.status_code == 200, response.text
-        replies: list[dict[str, Any]] = response.json()["replies"]
-        return replies
-
-    def handoff(self) -> dict[str, Any]:
-        response = self.http.post(f"/api/chat/conversations/{self.id}/handoff")
-        assert response.status_code == 200, response.text
-        status: dict[str, Any] = response.json()
-        return status
-
-    def status(self) -> dict[str, Any]:
-        response = self.http.get(f"/api/chat/conversations/{self.id}/status")
-        assert response.status_code == 200, response.text
-        status: dict[str, Any] = response.json()
-        return status
-
-    def events(self, after: int = 0) -> list[dict[str, Any]]:
-        response = self.http.get(
-            f"/api/chat/conversations/{self.id}/events", params={"after": after}
-        )
-        assert response.status_code == 200, response.text
-        events: list[dict[str, Any]] = response.json()["events"]
-        return events
 
     def wait_for_event(
         self, predicate: Callable[[dict[str, Any]], bool], what: str
@@ -79,7 +42,7 @@ class Customer:
         return eventually(lambda: next((e for e in self.events() if predicate(e)), None), what=what)
 
     def socket_url(self) -> str:
-        base = self.server.url.replace("http://", "ws://", 1)
+        base = self.url.replace("http://", "ws://", 1)
         return f"{base}/api/chat/ws?conversation_id={self.id}&token={self.token}&last_seq=0"
 
 
@@ -238,7 +201,7 @@ def test_escalation_claim_reply_note_close(
     busy.put("/api/agent/me/presence", json={"presence": "online"}).raise_for_status()
     earlier = Customer(live_server)
     earlier.say("hello")
-    earlier.handoff()
+    earlier.ask_for_person()
     eventually(lambda: earlier.status()["state"] == "agent", what="the busy agent's chat")
 
     staff = live_server.staff("agent-x", "agent", **PROFILE)
@@ -257,7 +220,7 @@ def test_escalation_claim_reply_note_close(
 
     customer = Customer(live_server, name="Wang Fang", email="wang.fang@example.com", tier="vip")
     customer.say("My order 78123456 has not arrived, it is two weeks late")
-    status = customer.handoff()
+    status = customer.ask_for_person()
     assert status["state"] == "waiting_for_agent", status
     ticket = ticket_of(staff, customer.id)
     assert ticket["status"] == "queued", ticket
@@ -367,7 +330,7 @@ def test_escalation_claim_reply_note_close(
     # Another customer starts waiting meanwhile: the queue and the title say so.
     waiting = Customer(live_server, name="陈杰", language="zh")
     waiting.say("我的订单 88812345 还没到，太慢了！")
-    waiting.handoff()
+    waiting.ask_for_person()
     second = ticket_of(staff, waiting.id)
     expect(ticket_item(page, "queue", second["id"])).to_contain_text("陈杰")
     expect(page).to_have_title(re.compile(r"^\(1\) New chat"))
@@ -413,7 +376,7 @@ def test_reload_keeps_session_and_transcript(
 
     customer = Customer(live_server, name="Li Lei")
     customer.say("Where is my parcel? Order 55512345")
-    customer.handoff()
+    customer.ask_for_person()
     ticket = ticket_of(staff, customer.id)
     # Auto-assignment: the only online agent of the team gets the chat.
     item = ticket_item(page, "mine", ticket["id"])
@@ -479,7 +442,7 @@ def test_dropped_socket_replays_missed_events_once(
 
     customer = Customer(live_server, name="Zhang Wei")
     customer.say("I need help with a refund")
-    customer.handoff()
+    customer.ask_for_person()
     ticket = ticket_of(staff, customer.id)
     ticket_item(page, "mine", ticket["id"]).click()
     transcript = page.locator("[data-testid=transcript]")
@@ -517,7 +480,7 @@ def test_keyboard_shortcuts_move_and_claim(
     busy.put("/api/agent/me/presence", json={"presence": "online"}).raise_for_status()
     holder = Customer(live_server)
     holder.say("hi")
-    holder.handoff()
+    holder.ask_for_person()
     eventually(lambda: holder.status()["state"] == "agent", what="the busy agent's chat")
 
     staff = live_server.staff("agent-keys", "agent", **PROFILE)
@@ -525,7 +488,7 @@ def test_keyboard_shortcuts_move_and_claim(
     first, second = Customer(live_server, name="First"), Customer(live_server, name="Second")
     for person in (first, second):
         person.say("I want to talk to a person")
-        person.handoff()
+        person.ask_for_person()
     tickets = [ticket_of(staff, person.id) for person in (first, second)]
     for ticket in tickets:
         expect(ticket_item(page, "queue", ticket["id"])).to_be_visible()
@@ -563,7 +526,7 @@ def test_transfer_with_note_and_hand_back(
 
     customer = Customer(live_server, name="Sam Lee")
     customer.say("I was charged twice for order 66677788")
-    customer.handoff()
+    customer.ask_for_person()
     ticket = ticket_of(staff, customer.id)
     ticket_item(page, "mine", ticket["id"]).click()
     expect(page.locator("[data-testid=transfer]")).to_be_visible()
@@ -594,7 +557,7 @@ def test_transfer_with_note_and_hand_back(
 
     other = Customer(live_server, name="Kim")
     other.say("I want to talk to a person")
-    other.handoff()
+    other.ask_for_person()
     second = ticket_of(staff, other.id)
     ticket_item(page, "mine", second["id"]).click()
     page.click("[data-testid=handback]")

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.staff import Role
-from tests.conftest import log_in
+from tests.conftest import log_in, wait_for_retraining
 from tests.factories import FAQ_URL, faq, top_id
 
 AUDIT_URL = "/api/admin/kb/audit"
@@ -24,11 +24,8 @@ INTENT_URL = "/api/admin/kb/intents"
 @pytest.fixture
 def client(client: TestClient) -> Iterator[TestClient]:
     yield client
-    # Intent edits retrain in the background; let that finish before the database goes.
-    deadline = time.monotonic() + 120
-    while client.get("/healthz").json()["intents"]["training"]:
-        assert time.monotonic() < deadline, "intent retraining did not finish within 120 s"
-        time.sleep(0.05)
+    # Let a background retraining finish before the database goes.
+    wait_for_retraining(client)
 
 
 def audit(client: TestClient, **params: Any) -> dict[str, Any]:
