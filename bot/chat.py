@@ -279,7 +279,6 @@ class ChatService:
                 Escalation(decision.reason, decision.detail, language, topic),
             )
             session.add(current)
-            model = self._intents.model
             session.add(
                 Exchange(
                     conversation_id=conversation_id,
@@ -299,12 +298,7 @@ class ChatService:
                     reason=decision.reason,
                     detail=decision.detail,
                     entry_id=decision.entry_id,
-                    model_versions={
-                        "embedding": self._embedder.name,
-                        "intent": model.version if model else None,
-                        "sentiment": self._sentiment.version,
-                        "index_revision": self._kb.index.state().revision,
-                    },
+                    model_versions=self._versions(),
                     latency_ms=(time.perf_counter() - started) * 1000,
                 )
             )
@@ -358,11 +352,17 @@ class ChatService:
                 "suggestions": [s.entry_id for s in decision.suggestions],
             },
             "reply": reply,
-            "model_versions": {
-                "embedding": self._embedder.name,
-                "intent": self._intents.model.version if self._intents.model else None,
-                "sentiment": self._sentiment.version,
-            },
+            "model_versions": self._versions(),
+        }
+
+    def _versions(self) -> dict[str, Any]:
+        """What answered: every model's version and the index's revision."""
+        model = self._intents.model
+        return {
+            "embedding": self._embedder.name,
+            "intent": model.version if model else None,
+            "sentiment": self._sentiment.version,
+            "index_revision": self._kb.index.state().revision,
         }
 
     def _understand(
