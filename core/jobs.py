@@ -86,11 +86,6 @@ class JobRegistry:
             raise NotFoundError(f"no job {job_id}")
         return job
 
-    def running(self, kind: str) -> Job | None:
-        return next(
-            (j for j in self._jobs.values() if j.kind == kind and j.state == "running"), None
-        )
-
     def latest(self, kind: str) -> Job | None:
         found = [j for j in self._jobs.values() if j.kind == kind]
         return max(found, key=lambda j: j.started_at) if found else None
