@@ -87,7 +87,8 @@ class JobRegistry:
         return job
 
     def latest(self, kind: str) -> Job | None:
-        found = [j for j in self._jobs.values() if j.kind == kind]
+        with self._lock:
+            found = [j for j in self._jobs.values() if j.kind == kind]
         return max(found, key=lambda j: j.started_at) if found else None
 
     def _run(self, job: Job, work: Work) -> None:
