@@ -1,0 +1,44 @@
+// Rich text and small formats
+
+import { h } from "/staff/assets/dom.js";
+import { parseTime } from "/staff/assets/format.js";
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+export function svg(tag, attrs = {}) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+  return node;
+}
+
+/**
+ * Markdown-lite as customers see it: the widget's own renderer (loaded with data-mount="none")
+ * builds safe DOM nodes (text nodes only; lists, **bold**, *italic*, `code`, http(s) links).
+ */
+export function rich(text) {
+  const holder = h("div", { className: "md" });
+  const widget = window.KefuWidget;
+  if (widget && typeof widget.renderMarkdown === "function") widget.renderMarkdown(String(text ?? ""), holder);
+  else holder.textContent = String(text ?? "");
+  return holder;
+}
+
+export function formatDuration(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+}
+
+export function formatClock(value) {
+  const time = parseTime(value);
+  if (Number.isNaN(time)) return "";
+  return new Date(time).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+export function newClientId() {
+  if (window.crypto && typeof crypto.randomUUID === "function" && window.isSecureContext) return crypto.randomUUID();
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
