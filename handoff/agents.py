@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from core.auth import Actor
@@ -45,13 +47,25 @@ class AgentPublic(BaseModel):
 
 
 def ensure_profile(session: Session, user_id: int, config: DeskConfig) -> AgentProfile:
+    """The agent's profile, created with the desk's defaults on first use.
+
+    A console's first load asks for several things at once, each of which may be the first to
+    need the profile: insert-if-absent (``ON CONFLICT DO NOTHING``), then read, so concurrent
+    first requests all get the one row instead of all but one failing on the primary key.
+    """
     profile = session.get(AgentProfile, user_id)
     if profile is None:
-        profile = AgentProfile(
+        fresh = AgentProfile(
             user_id=user_id, max_chats=config.max_chats, teams=[config.default_team]
         )
-        session.add(profile)
-        session.flush()
+        values = fresh.model_dump()
+        insert = (
+            postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
+        session.execute(insert(AgentProfile).values(values).on_conflict_do_nothing())
+        profile = session.get(AgentProfile, user_id)
+        if profile is None:  # only if the insert was ignored for a reason other than the key
+            raise RuntimeError(f"could not create the agent profile of user {user_id}")
     return profile
 
 

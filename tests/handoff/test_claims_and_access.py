@@ -264,3 +264,24 @@ def test_the_widget_may_call_the_customer_api_from_another_site(desk: ServerFact
         headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
     )
     assert "access-control-allow-origin" not in elsewhere.headers
+
+
+def test_an_agents_first_requests_at_once_all_succeed(desk: ServerFactory) -> None:
+    # A console's first load asks for its profile and three lists at once; each may be the
+    # first to need the agent's profile. The admin account has none until it uses the desk.
+    server = desk()
+    consoles = [server.admin() for _ in range(8)]
+    start = threading.Barrier(len(consoles))
+    results: list[httpx.Response] = []
+
+    def first_look(console: httpx.Client) -> None:
+        start.wait()
+        results.append(console.get("/api/agent/tickets", params={"view": "mine"}))
+
+    threads = [threading.Thread(target=first_look, args=(c,)) for c in consoles]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.status_code for r in results] == [200] * len(consoles), [r.text for r in results]
+    assert consoles[0].get("/api/agent/me").json()["presence"] == "offline"
