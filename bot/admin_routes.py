@@ -14,7 +14,8 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
 from core.auth import AdminActor
-from core.jobs import JobRegistry, Progress
+from core.jobs import Progress
+from core.jobs_routes import Jobs
 
 from .chat import ChatService
 from .intent_service import IntentService
@@ -34,11 +35,6 @@ def _intents(request: Request) -> IntentService:
     return intents
 
 
-def _jobs(request: Request) -> JobRegistry:
-    jobs: JobRegistry = request.app.state.jobs
-    return jobs
-
-
 @router.post("/test")
 def try_message(request: Request, _actor: AdminActor, body: TestRequest) -> dict[str, Any]:
     """Language, intent with runners-up, FAQ scores, sentiment and the decision, for one message."""
@@ -47,10 +43,10 @@ def try_message(request: Request, _actor: AdminActor, body: TestRequest) -> dict
 
 
 @router.get("/models")
-def models(request: Request, _actor: AdminActor) -> dict[str, Any]:
+def models(request: Request, jobs: Jobs, _actor: AdminActor) -> dict[str, Any]:
     """Every saved version with its metrics, which one serves, and any training under way."""
     intents = _intents(request)
-    job = _jobs(request).latest("train")
+    job = jobs.latest("train")
     serving = intents.model
     return {
         "current": serving.version if serving else None,
@@ -62,7 +58,7 @@ def models(request: Request, _actor: AdminActor) -> dict[str, Any]:
 
 
 @router.post("/train", status_code=status.HTTP_202_ACCEPTED)
-def train(request: Request, actor: AdminActor) -> dict[str, Any]:
+def train(request: Request, jobs: Jobs, actor: AdminActor) -> dict[str, Any]:
     """Train a candidate on the current intents; poll ``/api/admin/jobs/{id}`` for progress."""
     intents = _intents(request)
 
@@ -70,7 +66,7 @@ def train(request: Request, actor: AdminActor) -> dict[str, Any]:
         model = intents.train(progress=progress, activate=False)
         return {"version": model.version, "metrics": model.metrics}
 
-    return _jobs(request).start("train", actor.name, work).public()
+    return jobs.start("train", actor.name, work).public()
 
 
 @router.post("/models/{version}/activate")

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFi
 from pydantic import BaseModel
 
 from core.auth import AdminActor
-from core.jobs import JobRegistry, Progress
+from core.jobs import Progress
+from core.jobs_routes import Jobs
 from core.language import detect_language
 
 from . import io as kb_io
@@ -229,6 +230,7 @@ def import_file(
 def import_job(
     request: Request,
     kb: KB,
+    jobs: Jobs,
     actor: AdminActor,
     file: ImportFile,
     fmt: ImportFormat = None,
@@ -246,11 +248,11 @@ def import_job(
         )
         return _import_result(report).model_dump()
 
-    return _jobs(request).start("import", actor.name, work).public()
+    return jobs.start("import", actor.name, work).public()
 
 
 @router.post("/reindex-jobs", status_code=status.HTTP_202_ACCEPTED)
-def reindex_job(request: Request, kb: KB, actor: AdminActor) -> dict[str, Any]:
+def reindex_job(kb: KB, jobs: Jobs, actor: AdminActor) -> dict[str, Any]:
     """Rebuild the FAQ index from the database, with progress."""
 
     def work(progress: Progress) -> dict[str, Any]:
@@ -258,12 +260,7 @@ def reindex_job(request: Request, kb: KB, actor: AdminActor) -> dict[str, Any]:
         state = kb.index.state()
         return {"entries": state.entries, "vectors": state.vectors, "revision": state.revision}
 
-    return _jobs(request).start("reindex", actor.name, work).public()
-
-
-def _jobs(request: Request) -> JobRegistry:
-    jobs: JobRegistry = request.app.state.jobs
-    return jobs
+    return jobs.start("reindex", actor.name, work).public()
 
 
 def _import_result(report: ImportReport) -> ImportResult:
