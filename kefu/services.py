@@ -17,7 +17,7 @@ from handoff.canned import CannedLibrary
 from handoff.config import DeskConfig
 from handoff.customer import CustomerDesk
 from handoff.desk import HandoffDesk
-from knowledge_base.embeddings import Embedder, SentenceEmbedder
+from knowledge_base.embeddings import Embedder, SentenceEmbedder, load_han_embedder
 from knowledge_base.index import FaqIndex
 from knowledge_base.service import KnowledgeBase
 
@@ -38,7 +38,11 @@ class Services:
 
 
 def build_services(
-    settings: Settings, *, embedder: Embedder | None = None, serving: bool = True
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    han_embedder: Embedder | None = None,
+    serving: bool = True,
 ) -> Services:
     """``embedder`` lets a caller share one loaded model between several apps (tests do).
 
@@ -48,15 +52,23 @@ def build_services(
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
+    workers = settings.inference_workers or min(4, os.cpu_count() or 1)
     if embedder is None and serving:
-        workers = settings.inference_workers or min(4, os.cpu_count() or 1)
         embedder = SentenceEmbedder(settings.embedding_model, workers=workers, threads=1)
     embedder = embedder or SentenceEmbedder(settings.embedding_model)
+    if han_embedder is None:
+        han_embedder = (
+            load_han_embedder(settings.han_embedding_model, workers=workers, threads=1)
+            if serving
+            else load_han_embedder(settings.han_embedding_model)
+        )
     index = FaqIndex(
         embedder,
         settings.index_dir,
+        han_embedder=han_embedder,
         dense_weight_latin=settings.dense_weight_latin,
         dense_weight_han=settings.dense_weight_han,
+        han_model_weight=settings.han_model_weight,
     )
     kb = KnowledgeBase(engine, index)
     intents = IntentService(kb, embedder, ModelStore(settings.models_dir / "intent"))
@@ -72,6 +84,8 @@ def build_services(
         policy=PolicySettings(
             faq_answer_score=settings.faq_answer_score,
             faq_clarify_score=settings.faq_clarify_score,
+            faq_answer_score_zh=settings.faq_answer_score_zh,
+            faq_clarify_score_zh=settings.faq_clarify_score_zh,
             max_consecutive_misses=settings.max_consecutive_misses,
             escalate_sentiment_score=settings.escalate_sentiment_score,
         ),

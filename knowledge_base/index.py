@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from core.language import han_ratio
 
-from .embeddings import Embedder, encode_in_batches
+from .embeddings import Embedder, HanAwareEmbedder, encode_in_batches
 from .lexical import BM25Index
 
 __all__ = ["FaqIndex", "Hit", "IndexState", "IndexedEntry", "PreparedEntry"]
@@ -89,18 +89,27 @@ class FaqIndex:
         embedder: Embedder,
         directory: Path,
         *,
+        han_embedder: Embedder | None = None,
         dense_weight_latin: float = 0.8,
-        dense_weight_han: float = 0.2,
+        dense_weight_han: float = 0.1,
+        han_model_weight: float = 0.5,
     ) -> None:
+        """``embedder`` is the main model, whose vectors callers pass to ``search``.
+
+        ``han_embedder``, a Chinese-capable model, adds a second block to each vector of a
+        phrasing with Han characters (see ``HanAwareEmbedder``); one FAISS index holds both.
+        """
         self._embedder = embedder
+        self._vectors = HanAwareEmbedder(embedder, han_embedder)
         self._dir = directory
         self._weight_latin = dense_weight_latin
         self._weight_han = dense_weight_han
+        self._han_model_weight = han_model_weight if han_embedder is not None else 0.0
         self._lock = threading.RLock()
         self._reset()
 
     def _reset(self) -> None:
-        self._dense: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(self._embedder.dim))
+        self._dense: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(self._vectors.dim))
         self._lexical = BM25Index()
         self._phrasings: dict[int, _Phrasing] = {}
         self._entry_vids: dict[str, list[int]] = {}
@@ -112,7 +121,7 @@ class FaqIndex:
 
     @property
     def model(self) -> str:
-        return self._embedder.name
+        return self._vectors.name
 
     def state(self) -> IndexState:
         with self._lock:
@@ -140,7 +149,7 @@ class FaqIndex:
     ) -> list[PreparedEntry]:
         """Embed every phrasing in batches; the model is far faster on a batch than one by one."""
         texts = [text for entry in entries for text in entry.phrasings]
-        vectors = encode_in_batches(self._embedder, texts, progress)
+        vectors = encode_in_batches(self._vectors, texts, progress)
         prepared, offset = [], 0
         for entry in entries:
             count = len(entry.phrasings)
@@ -152,10 +161,10 @@ class FaqIndex:
         self, entries: list[IndexedEntry], *, revision: int, progress: Progress | None = None
     ) -> None:
         texts = [text for entry in entries for text in entry.phrasings]
-        vectors = encode_in_batches(self._embedder, texts, progress)
+        vectors = encode_in_batches(self._vectors, texts, progress)
         with self._lock:
             self._reset()
-            self._dense = _new_dense(self._embedder.dim, vectors)
+            self._dense = _new_dense(self._vectors.dim, vectors)
             offset = 0
             for entry in entries:
                 count = len(entry.phrasings)
@@ -208,41 +217,80 @@ class FaqIndex:
         language: str | None = None,
         query_vector: npt.NDArray[np.float32] | None = None,
     ) -> list[Hit]:
-        """Entries ranked by fused score: w * dense cosine + (1 - w) * normalised BM25."""
+        """Entries ranked by fused score.
+
+        fused = m * main cosine + h * Han-model similarity + (1 - m - h) * normalised BM25,
+        where m and h slide with the query's share of Han characters. The Han model's cosine
+        is rescaled from its ``similarity_floor`` to 1 onto 0 to 1, so every part of the sum
+        reads on the same scale and the total can be thresholded.
+        """
         if query_vector is None:
             query_vector = self._embedder.encode([query])[0]
         share = han_ratio(query)
-        weight = self._weight_latin + (self._weight_han - self._weight_latin) * share
+        main_weight = self._weight_latin + (self._weight_han - self._weight_latin) * share
+        han_weight = self._han_model_weight * share
+        lexical_weight = max(0.0, 1.0 - main_weight - han_weight)
+        han_vector = self._vectors.encode_han(query) if han_weight > 0 else None
+        floor = self._vectors.han_floor
         pool = max(50, k * 10)
         with self._lock:
             if not self._phrasings:
                 return []
-            dense = self._dense_scores(query_vector, pool)
+            probe = self._probe(query_vector, han_vector, main_weight, han_weight / (1 - floor))
+            candidates = set(self._dense_ids(probe, pool))
             lexical = dict(self._lexical.search(query, pool))
-            # Lexical candidates outside the dense pool get their exact cosine, so a strong
-            # lexical match is never fused with a made-up dense score.
-            outside = [vid for vid in lexical if vid not in dense]
-            if outside:
-                stored = self._dense.reconstruct_batch(np.asarray(outside, dtype=np.int64))
-                dense.update(zip(outside, (stored @ query_vector).tolist(), strict=True))
+            candidates.update(lexical)
+            candidates &= self._phrasings.keys()
+            if language:
+                candidates = {v for v in candidates if self._phrasings[v].language == language}
+            if not candidates:
+                return []
+            # Every candidate, from either retriever, gets its exact per-model similarities,
+            # so a strong lexical match is never fused with a made-up dense score.
+            vids = np.asarray(sorted(candidates), dtype=np.int64)
+            stored = self._dense.reconstruct_batch(vids)
+            main_dim = self._embedder.dim
+            main_cos = np.maximum(stored[:, :main_dim] @ query_vector, 0.0)
+            dense = main_weight * main_cos
+            if han_vector is not None:
+                han_cos = stored[:, main_dim:] @ han_vector
+                dense += han_weight * np.clip((han_cos - floor) / (1 - floor), 0.0, 1.0)
+            dense_share = main_weight + han_weight
             best: dict[str, Hit] = {}
-            for vid in dense.keys() | lexical.keys():
-                phrasing = self._phrasings.get(vid)
-                if phrasing is None or (language and phrasing.language != language):
-                    continue
-                d = max(0.0, dense[vid])
+            for row, (vid, d) in enumerate(zip(vids.tolist(), dense.tolist(), strict=True)):
+                phrasing = self._phrasings[vid]
                 lex = lexical.get(vid, 0.0)
-                score = weight * d + (1.0 - weight) * lex
+                score = d + lexical_weight * lex
                 current = best.get(phrasing.entry_id)
                 if current is None or score > current.score:
+                    # ``dense`` is reported as the dense models' weighted mean, on 0 to 1.
+                    shown = d / dense_share if dense_share > 0 else float(main_cos[row])
                     best[phrasing.entry_id] = Hit(
-                        phrasing.entry_id, score, d, lex, phrasing.text, phrasing.language
+                        phrasing.entry_id, score, shown, lex, phrasing.text, phrasing.language
                     )
         return sorted(best.values(), key=lambda hit: hit.score, reverse=True)[:k]
 
-    def _dense_scores(self, vector: npt.NDArray[np.float32], k: int) -> dict[int, float]:
-        scores, ids = self._dense.search(vector.reshape(1, -1), min(k, len(self._phrasings)))
-        return {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}
+    def _probe(
+        self,
+        main_vector: npt.NDArray[np.float32],
+        han_vector: npt.NDArray[np.float32] | None,
+        main_weight: float,
+        han_scale: float,
+    ) -> npt.NDArray[np.float32]:
+        """One FAISS query whose inner product ranks phrasings as the fused dense part does."""
+        if self._vectors.han is None:
+            return main_vector
+        if han_vector is None:
+            han_vector = np.zeros(self._vectors.dim - self._embedder.dim, dtype=np.float32)
+            han_scale = 0.0
+        if main_weight <= 0 and han_scale <= 0:
+            main_weight = 1.0
+        probe = np.concatenate([main_weight * main_vector, han_scale * han_vector])
+        return np.ascontiguousarray(probe, dtype=np.float32)
+
+    def _dense_ids(self, vector: npt.NDArray[np.float32], k: int) -> list[int]:
+        _, ids = self._dense.search(vector.reshape(1, -1), min(k, len(self._phrasings)))
+        return [int(i) for i in ids[0] if i >= 0]
 
     # -- persistence -----------------------------------------------------------------------
 
@@ -257,7 +305,7 @@ class FaqIndex:
             meta = {
                 "format": _FORMAT,
                 "model": self.model,
-                "dim": self._embedder.dim,
+                "dim": self._vectors.dim,
                 "revision": self._revision,
                 "next_vid": self._next_vid,
                 "phrasings": {str(vid): asdict(p) for vid, p in self._phrasings.items()},
@@ -280,7 +328,7 @@ class FaqIndex:
             meta = json.loads((directory / "meta.json").read_text())
             if meta.get("format") != _FORMAT or meta.get("model") != self.model:
                 return False
-            if meta.get("dim") != self._embedder.dim:
+            if meta.get("dim") != self._vectors.dim:
                 return False
             dense = faiss.read_index(str(directory / "dense.faiss"))
             if isinstance(dense, faiss.IndexIVF):

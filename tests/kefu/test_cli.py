@@ -81,7 +81,7 @@ def test_kb_commands_import_export_and_reindex(
 
     reindexed = run_kefu(settings, "kb", "reindex")
     assert reindexed.returncode == 0, reindexed.stderr
-    expected = "indexed 3 entries (6 phrasings) with all-MiniLM-L6-v2"
+    expected = "indexed 3 entries (6 phrasings) with all-MiniLM-L6-v2+multilingual-e5-small-q4"
     assert expected in one_line(reindexed.stderr)
 
     with staff_client(settings, embedder) as client:

@@ -13,7 +13,7 @@ def test_health_reports_database_and_index(client: TestClient) -> None:
     assert body["index"]["state"] == "ready"
     assert body["index"]["entries"] == 1
     assert body["index"]["vectors"] == 2
-    assert body["index"]["model"] == "all-MiniLM-L6-v2"
+    assert body["index"]["model"] == "all-MiniLM-L6-v2+multilingual-e5-small-q4"
 
 
 def test_openapi_docs_are_served(client: TestClient) -> None:

@@ -177,7 +177,7 @@ def test_a_missing_or_unusable_index_is_rebuilt_on_start(
         assert index["revision"] == built["revision"]
         assert_distinct_entries_found(client)
     meta = json.loads((_current_generation(migrated.index_dir) / "meta.json").read_text())
-    assert meta["model"] == "all-MiniLM-L6-v2"
+    assert meta["model"] == "all-MiniLM-L6-v2+multilingual-e5-small-q4"
     assert len(meta["phrasings"]) == 8
 
 
