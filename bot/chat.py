@@ -94,8 +94,9 @@ class ChatService:
 
     def warm_up(self) -> None:
         """Load every lazily loaded model now, so the first customer does not wait for it."""
-        vector = self._embedder.encode(["hello"])[0]
+        vector, _ = self._kb.encode_query("hello")
         self._intents.predict("hello", vector)
+        self._kb.encode_query("你好")
         for text, language in (("hello, thanks", "en"), ("你好，谢谢", "zh")):
             self._sentiment.analyze(text, language=language)
 
@@ -376,12 +377,13 @@ class ChatService:
     ) -> _Seen:
         """Language, intent, sentiment and FAQ matches for one message; reads, never writes."""
         language = _language_of(text, fallback_language)
-        vector = self._embedder.encode([text])[0]
+        vector, han_vector = self._kb.encode_query(text)
         prediction = self._intents.predict(text, vector)
         info = self._intents.info(prediction.name) if prediction else None
         feeling = self._sentiment.analyze(text, language=language, history=earlier)
         trend = sentiment_trend([*sentiment_scores, feeling.score])
-        hits = _prefer_language(self._kb.search(text, k=8, query_vector=vector), language)
+        found = self._kb.search(text, k=8, query_vector=vector, han_vector=han_vector)
+        hits = _prefer_language(found, language)
         questions = self._kb.get_entries([h.entry_id for h in hits])
         faqs = tuple(
             FaqCandidate(h.entry_id, h.score, questions[h.entry_id].question)

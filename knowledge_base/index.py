@@ -216,8 +216,9 @@ class FaqIndex:
         k: int = 5,
         language: str | None = None,
         query_vector: npt.NDArray[np.float32] | None = None,
+        han_vector: npt.NDArray[np.float32] | None = None,
     ) -> list[Hit]:
-        """Entries ranked by fused score.
+        """Entries ranked by fused score; the vectors, if given, come from ``encode_query``.
 
         fused = m * main cosine + h * Han-model similarity + (1 - m - h) * normalised BM25,
         where m and h slide with the query's share of Han characters. The Han model's cosine
@@ -225,12 +226,15 @@ class FaqIndex:
         reads on the same scale and the total can be thresholded.
         """
         if query_vector is None:
-            query_vector = self._embedder.encode([query])[0]
+            query_vector, han_vector = self.encode_query(query)
         share = han_ratio(query)
         main_weight = self._weight_latin + (self._weight_han - self._weight_latin) * share
         han_weight = self._han_model_weight * share
         lexical_weight = max(0.0, 1.0 - main_weight - han_weight)
-        han_vector = self._vectors.encode_han(query) if han_weight > 0 else None
+        if han_weight > 0 and han_vector is None:
+            han_vector = self._vectors.encode_query(query)[1]
+        if han_weight == 0:
+            han_vector = None
         floor = self._vectors.han_floor
         pool = max(50, k * 10)
         with self._lock:
@@ -269,6 +273,12 @@ class FaqIndex:
                         phrasing.entry_id, score, shown, lex, phrasing.text, phrasing.language
                     )
         return sorted(best.values(), key=lambda hit: hit.score, reverse=True)[:k]
+
+    def encode_query(
+        self, query: str
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
+        """The main model's vector (the one intents use too) and, for Han text, the Han one."""
+        return self._vectors.encode_query(query)
 
     def _probe(
         self,

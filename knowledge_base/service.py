@@ -123,9 +123,18 @@ class KnowledgeBase:
         k: int = 5,
         language: str | None = None,
         query_vector: npt.NDArray[np.float32] | None = None,
+        han_vector: npt.NDArray[np.float32] | None = None,
     ) -> list[Hit]:
         """Published entries only: the index never holds anything else."""
-        return self.index.search(query, k=k, language=language, query_vector=query_vector)
+        return self.index.search(
+            query, k=k, language=language, query_vector=query_vector, han_vector=han_vector
+        )
+
+    def encode_query(
+        self, query: str
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
+        """A message's vectors for ``search``; the first is the main model's, for intents too."""
+        return self.index.encode_query(query)
 
     # -- FAQ reads -------------------------------------------------------------------------
 
