@@ -225,14 +225,12 @@ class FaqIndex:
         is rescaled from its ``similarity_floor`` to 1 onto 0 to 1, so every part of the sum
         reads on the same scale and the total can be thresholded.
         """
-        if query_vector is None:
-            query_vector, han_vector = self.encode_query(query)
         share = han_ratio(query)
         main_weight = self._weight_latin + (self._weight_han - self._weight_latin) * share
         han_weight = self._han_model_weight * share
         lexical_weight = max(0.0, 1.0 - main_weight - han_weight)
-        if han_weight > 0 and han_vector is None:
-            han_vector = self._vectors.encode_query(query)[1]
+        if query_vector is None or (han_weight > 0 and han_vector is None):
+            query_vector, han_vector = self._vectors.encode_query(query, query_vector)
         if han_weight == 0:
             han_vector = None
         floor = self._vectors.han_floor
