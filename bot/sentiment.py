@@ -267,8 +267,16 @@ class SentimentAnalyzer:
         return cues
 
 
+MIN_TREND_MESSAGES = 3
+
+
 def sentiment_trend(scores: Sequence[float]) -> SentimentTrend:
-    """Conversation trend; worsening means falling fast (slope < -0.15) and now below zero."""
+    """Conversation trend; worsening means falling fast (slope < -0.15) and now below zero.
+
+    A trend needs three scored messages: two are a greeting and a question, and a question
+    about a late parcel reads a little negative after a neutral hello. A single message that
+    is negative enough escalates on its own score, not on the trend.
+    """
     n = len(scores)
     if n == 0:
         return SentimentTrend(mean=0.0, last=0.0, slope=0.0, worsening=False, count=0)
@@ -282,5 +290,9 @@ def sentiment_trend(scores: Sequence[float]) -> SentimentTrend:
         slope = num / sum((x - xbar) ** 2 for x in range(len(recent)))
     last = scores[-1]
     return SentimentTrend(
-        mean=mean, last=last, slope=slope, worsening=slope < -0.15 and last < 0, count=n
+        mean=mean,
+        last=last,
+        slope=slope,
+        worsening=n >= MIN_TREND_MESSAGES and slope < -0.15 and last < 0,
+        count=n,
     )

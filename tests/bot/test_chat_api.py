@@ -279,3 +279,14 @@ def test_rating_over_the_websocket(demo_client: TestClient) -> None:
         assert ws.receive_json() == {"type": "rated", "seq": reply["seq"], "helpful": True}
     row = demo_client.get("/api/admin/exchanges", params={"conversation_id": customer.id}).json()[0]
     assert row["helpful"] is True
+
+
+def test_a_greeting_then_a_mildly_unhappy_question_gets_its_answer(
+    demo_client: TestClient,
+) -> None:
+    """Two messages are no trend: the late-parcel question is answered, not handed off."""
+    customer = Customer(demo_client)
+    assert customer.reply_to("你好")["kind"] == "answer"
+    replies = customer.say("我买的东西怎么还没到")
+    assert [e["type"] for e in replies] == ["message"], replies
+    assert replies[0]["payload"]["entry_id"] == "zh-order-track"

@@ -230,6 +230,8 @@ def test_concurrent_first_use_gives_the_same_answers() -> None:
         ([0.9, 0.7, 0.5, 0.3], False),  # cooling, but still positive
         ([-0.5, -0.5, -0.5, -0.5], False),  # unhappy, but steady
         ([-0.9, -0.9, -0.9, -0.9, -0.9, 0.9, 0.8, 0.7, 0.6, 0.5], False),  # old history ignored
+        ([0.0, -0.4, -0.7], True),
+        ([0.0, -0.36], False),  # a greeting, then a question about a late parcel: no trend yet
         ([-0.6], False),
         ([], False),
     ],
