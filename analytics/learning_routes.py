@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from core.api_types import RowId
 from core.auth import AdminActor
 from knowledge_base.schemas import FaqEntryCreate
 
@@ -19,7 +20,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/admin/learning", tags=["learning loop"])
 
-ExchangeIds = Annotated[list[int], Field(min_length=1, max_length=MAX_ACTION_IDS)]
+ExchangeIds = Annotated[list[RowId], Field(min_length=1, max_length=MAX_ACTION_IDS)]
 
 
 class ToFaq(BaseModel):

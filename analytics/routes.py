@@ -42,7 +42,16 @@ def summary(request: Request, _actor: SupervisorActor) -> dict[str, Any]:
     return _service(request).summary(_filters(request))
 
 
-@router.get("/export.csv")
+@router.get(
+    "/export.csv",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "One metric as CSV.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def export_csv(request: Request, _actor: SupervisorActor, metric: str = "overview") -> Response:
     """One metric as CSV with a header row; ``metric`` names the table."""
     body = _service(request).csv(metric, _filters(request))

@@ -8,9 +8,10 @@ same version list.)
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, Field
 
 from core.auth import AdminActor
@@ -30,25 +31,41 @@ class TestRequest(BaseModel):
     language: str | None = Field(default=None, max_length=8)
 
 
-def _intents(request: Request) -> IntentService:
-    intents: IntentService = request.app.state.services.intents
-    return intents
+class ModelKind(StrEnum):
+    """Which learned model: the intent classifier, or the answer model learned from the FAQ
+    entries' phrasings (bot/answer_service.py). Both version, review and roll back alike."""
+
+    intent = "intent"
+    answer = "answer"
+
+
+Kind = Annotated[ModelKind, Query(description="intent (default) or answer")]
+
+
+def _service(request: Request, kind: ModelKind) -> IntentService:
+    services = request.app.state.services
+    service: IntentService = services.answers if kind is ModelKind.answer else services.intents
+    return service
 
 
 @router.post("/test")
 def try_message(request: Request, _actor: AdminActor, body: TestRequest) -> dict[str, Any]:
-    """Language, intent with runners-up, FAQ scores, sentiment and the decision, for one message."""
+    """Language, slots (and the masked text the models read), intent with runners-up, FAQ
+    scores, sentiment and the decision, for one message."""
     chat: ChatService = request.app.state.chat
     return chat.explain(body.text, language=body.language)
 
 
 @router.get("/models")
-def models(request: Request, jobs: Jobs, _actor: AdminActor) -> dict[str, Any]:
+def models(
+    request: Request, jobs: Jobs, _actor: AdminActor, kind: Kind = ModelKind.intent
+) -> dict[str, Any]:
     """Every saved version with its metrics, which one serves, and any training under way."""
-    intents = _intents(request)
-    job = jobs.latest("train")
+    intents = _service(request, kind)
+    job = jobs.latest(_job_kind(kind))
     serving = intents.model
     return {
+        "kind": kind.value,
         "current": serving.version if serving else None,
         "labels": intents.labels(),
         "versions": intents.store.versions()[::-1],
@@ -58,18 +75,28 @@ def models(request: Request, jobs: Jobs, _actor: AdminActor) -> dict[str, Any]:
 
 
 @router.post("/train", status_code=status.HTTP_202_ACCEPTED)
-def train(request: Request, jobs: Jobs, actor: AdminActor) -> dict[str, Any]:
-    """Train a candidate on the current intents; poll ``/api/admin/jobs/{id}`` for progress."""
-    intents = _intents(request)
+def train(
+    request: Request, jobs: Jobs, actor: AdminActor, kind: Kind = ModelKind.intent
+) -> dict[str, Any]:
+    """Train a candidate on the current intents (or FAQ phrasings, for the answer model); poll
+    ``/api/admin/jobs/{id}`` for progress."""
+    intents = _service(request, kind)
 
     def work(progress: Progress) -> dict[str, Any]:
         model = intents.train(progress=progress, activate=False)
         return {"version": model.version, "metrics": model.metrics}
 
-    return jobs.start("train", actor.name, work).public()
+    return jobs.start(_job_kind(kind), actor.name, work).public()
 
 
 @router.post("/models/{version}/activate")
-def activate(request: Request, _actor: AdminActor, version: str) -> dict[str, Any]:
-    model = _intents(request).activate(version)
+def activate(
+    request: Request, _actor: AdminActor, version: str, kind: Kind = ModelKind.intent
+) -> dict[str, Any]:
+    model = _service(request, kind).activate(version)
     return {"current": model.version, "metrics": model.metrics}
+
+
+def _job_kind(kind: ModelKind) -> str:
+    # One training of each model at a time; the two may run side by side.
+    return "train" if kind is ModelKind.intent else "train-answer"

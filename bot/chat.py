@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -24,19 +27,24 @@ from core.conversations import (
     events_after,
     find_client_event,
     new_conversation,
+    rotate_token,
 )
 from core.db import session_scope
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from core.language import detect_language
+from core.text import InvalidTextError, check_text
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index import Hit
 from knowledge_base.service import KnowledgeBase
 
+from .answer_service import AnswerGuess, FaqAnswerService
+from .continuation import Question, question_to_continue
 from .escalation import BotOnlyEscalator, Escalation, Escalator
 from .intent_service import IntentService
 from .intents import IntentPrediction
 from .models import Exchange
 from .policy import (
+    AnswerEstimate,
     Decision,
     DecisionKind,
     FaqCandidate,
@@ -48,8 +56,26 @@ from .policy import (
 )
 from .replies import phrase
 from .sentiment import Sentiment, SentimentAnalyzer, SentimentTrend, sentiment_trend
+from .slots import Slot, extract_slots, mask_slots, only_slots
+from .turns import (
+    PendingBotTurn,
+    TurnConfig,
+    TurnKey,
+    claim_expired,
+    complete_turn,
+    drop_turn,
+    holds_turn,
+    open_turn,
+    renew_leases,
+)
 
-__all__ = ["ChatLimits", "ChatService", "ConversationClosedError", "MessageRejectedError"]
+__all__ = [
+    "ChatLimits",
+    "ChatService",
+    "ConversationClosedError",
+    "MessageRejectedError",
+    "TokenGrant",
+]
 
 
 # How many earlier customer messages the sentiment analyzer sees, to spot repeated complaints.
@@ -68,6 +94,18 @@ class ConversationClosedError(ConflictError):
 class ChatLimits:
     max_message_chars: int = 2000
     max_client_id_chars: int = 64
+    customer_token_ttl: timedelta = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """A customer token as handed out: when it dies, and when the client should rotate it."""
+
+    conversation_id: str
+    token: str
+    expires_at: datetime
+    rotate_after: datetime
+    rotate_in_seconds: float
 
 
 class ChatService:
@@ -82,8 +120,12 @@ class ChatService:
         policy: PolicySettings,
         limits: ChatLimits,
         escalator: Escalator | None = None,
+        turns: TurnConfig | None = None,
+        answers: FaqAnswerService | None = None,
     ) -> None:
         self._engine = engine
+        self._answers = answers
+        self.turns = turns or TurnConfig()
         self._escalator: Escalator = escalator or BotOnlyEscalator()
         self._kb = kb
         self._embedder = embedder
@@ -109,9 +151,38 @@ class ChatService:
         name: str | None = None,
         email: str | None = None,
         tier: str = "standard",
-    ) -> tuple[Conversation, str]:
+    ) -> TokenGrant:
         with session_scope(self._engine) as session:
-            return new_conversation(session, language=language, name=name, email=email, tier=tier)
+            conversation, token = new_conversation(
+                session,
+                token_ttl=self.limits.customer_token_ttl,
+                language=language,
+                name=name,
+                email=email,
+                tier=tier,
+            )
+            return self._grant(conversation, token)
+
+    def rotate_token(self, *, conversation_id: str, token: str | None) -> TokenGrant:
+        """A new token for the conversation; the one given stops working at once."""
+        with session_scope(self._engine) as session:
+            conversation, new_token = rotate_token(
+                session, conversation_id, token, token_ttl=self.limits.customer_token_ttl
+            )
+            return self._grant(conversation, new_token)
+
+    def _grant(self, conversation: Conversation, token: str) -> TokenGrant:
+        # Half-way through its life: a client that comes back at least that often never sees
+        # its token expire.
+        expires_at = conversation.token_expires_at
+        rotate_after = expires_at - self.limits.customer_token_ttl / 2
+        return TokenGrant(
+            conversation_id=conversation.id,
+            token=token,
+            expires_at=expires_at,
+            rotate_after=rotate_after,
+            rotate_in_seconds=max(0.0, (rotate_after - utcnow()).total_seconds()),
+        )
 
     def request_person(self, *, conversation_id: str, token: str | None) -> list[ConversationEvent]:
         """The customer pressed "talk to a person"; nothing happens if one is already coming."""
@@ -139,12 +210,21 @@ class ChatService:
             )
         if not text.strip():
             raise MessageRejectedError("the message is empty", details=[{"code": "empty_message"}])
+        self._storable(text, "text")
         if len(text) > self.limits.max_message_chars:
             raise MessageRejectedError(
                 f"the message is longer than {self.limits.max_message_chars} characters",
                 details=[{"code": "message_too_long"}],
             )
         return text.strip()
+
+    @staticmethod
+    def _storable(value: str, field: str) -> None:
+        """The edge's one text check, as this service's error (``invalid_text`` in details)."""
+        try:
+            check_text(value, field=field)
+        except InvalidTextError as exc:
+            raise MessageRejectedError(exc.message, details=exc.details) from None
 
     def record_customer_message(
         self,
@@ -162,6 +242,9 @@ class ChatService:
             or not 0 < len(client_id) <= self.limits.max_client_id_chars
         ):
             raise MessageRejectedError("'client_id' must be a short string")
+        for field, value in (("client_id", client_id), ("suggestion", suggestion)):
+            if isinstance(value, str):
+                self._storable(value, field)
         with session_scope(self._engine) as session:
             conversation = authenticate(session, conversation_id, token)
             if conversation.state == ConversationState.closed:
@@ -184,16 +267,21 @@ class ChatService:
                 payload=payload,
                 client_id=client_id,
             )
+            if conversation.state == ConversationState.bot:
+                # Owed a reply from this commit on: a crash before the reply leaves the row.
+                open_turn(session, TurnKey(conversation_id, event.seq), self.turns)
         return event, True
 
     def history(
-        self, *, conversation_id: str, token: str | None, after: int = 0
+        self, *, conversation_id: str, token: str | None, after: int = 0, limit: int = 1000
     ) -> list[ConversationEvent]:
+        """One page of the customer's events past ``after``, oldest first."""
         with Session(self._engine) as session:
             authenticate(session, conversation_id, token)
-            return events_after(session, conversation_id, after)
+            return events_after(session, conversation_id, after, limit=limit)
 
     def events_since(self, conversation_id: str, after: int) -> list[ConversationEvent]:
+        """One page of events past ``after``: callers page on from the last ``seq``."""
         with Session(self._engine) as session:
             return events_after(session, conversation_id, after)
 
@@ -222,8 +310,13 @@ class ChatService:
     # -- the bot's turn -------------------------------------------------------------------------
 
     def bot_turn(self, *, conversation_id: str, message_seq: int) -> list[ConversationEvent]:
+        """Answer the message if this worker holds its pending turn; the reply's transaction
+        completes the turn, so a turn run again after a crash or a takeover answers once."""
         started = time.perf_counter()
+        key = TurnKey(conversation_id, message_seq)
         with Session(self._engine) as session:
+            if not holds_turn(session, key, self.turns.worker):
+                return []  # answered already, owed by nobody, or another worker's
             conversation = session.get(Conversation, conversation_id)
             message = session.exec(
                 select(ConversationEvent).where(
@@ -234,6 +327,9 @@ class ChatService:
             if conversation is None or message is None:
                 raise NotFoundError("no such message")
             if conversation.state != ConversationState.bot:
+                # A person has it now: the turn is over, silently.
+                with session_scope(self._engine) as writing:
+                    complete_turn(writing, key, self.turns.worker)
                 return []
             earlier = [
                 str(e.payload.get("text", ""))
@@ -248,6 +344,9 @@ class ChatService:
                     .limit(HISTORY_FOR_SENTIMENT)
                 )
             ][::-1]
+            # A message that only gives an order number (or e-mail, phone, amount) answers the
+            # question before it: the bot reads that question again, now with the slot known.
+            continued = question_to_continue(session, message)
         text = str(message.payload["text"])
         seen = self._understand(
             text,
@@ -255,6 +354,7 @@ class ChatService:
             earlier=earlier,
             sentiment_scores=conversation.sentiment_scores,
             picked_entry_id=message.payload.get("suggestion"),
+            continued=continued,
         )
         prediction, feeling, hits = seen.prediction, seen.feeling, seen.hits
         language = seen.facts.language
@@ -264,7 +364,13 @@ class ChatService:
             self._policy,
         )
         reply = self._compose(decision, language, seen.entries)
+        latency_ms = (time.perf_counter() - started) * 1000
+        if self.turns.reply_delay:
+            time.sleep(self.turns.reply_delay)
         with session_scope(self._engine) as session:
+            # First, so that on PostgreSQL the row lock orders this against a takeover.
+            if not complete_turn(session, key, self.turns.worker):
+                return []  # taken over meanwhile: the new holder answers
             current = session.get(Conversation, conversation_id)
             if current is None or current.state != ConversationState.bot:
                 # A person took over while the bot was thinking: the bot stays quiet.
@@ -294,16 +400,31 @@ class ChatService:
                     retrieved=[_hit_record(h) for h in hits[:5]],
                     sentiment_label=feeling.label,
                     sentiment_score=feeling.score,
-                    sentiment={"signals": list(feeling.signals), "trend": asdict(seen.trend)},
+                    sentiment={
+                        "signals": list(feeling.signals),
+                        "negative": feeling.negative,
+                        "head": feeling.head,
+                        "trend": asdict(seen.trend),
+                    },
                     decision=decision.kind,
                     reason=decision.reason,
                     detail=decision.detail,
                     entry_id=decision.entry_id,
                     model_versions=self._versions(),
-                    latency_ms=(time.perf_counter() - started) * 1000,
+                    latency_ms=latency_ms,
                 )
             )
         return events
+
+    def claim_stale_turns(self, limit: int = 16) -> list[PendingBotTurn]:
+        """Take over turns whose holder stopped renewing its lease (it crashed)."""
+        return claim_expired(self._engine, self.turns, limit=limit)
+
+    def renew_turns(self, keys: list[TurnKey]) -> int:
+        return renew_leases(self._engine, keys, self.turns)
+
+    def drop_turn(self, key: TurnKey) -> bool:
+        return drop_turn(self._engine, key, self.turns.worker)
 
     def explain(self, text: object, *, language: str | None = None) -> dict[str, Any]:
         """What the bot would make of ``text`` as a new conversation's first message, and why.
@@ -320,10 +441,17 @@ class ChatService:
         return {
             "text": cleaned,
             "language": seen.facts.language,
+            "slots": [{"kind": s.kind, "value": s.value, "text": s.text} for s in seen.slots],
+            "only_slots": only_slots(cleaned, seen.slots),
+            # What the models read: the text with its slots masked.
+            "understood_text": seen.meaning,
             "intent": (
                 {
                     "name": prediction.name,
                     "confidence": prediction.confidence,
+                    # The calibrated chance of being right; in scope from 0.5, a handoff rule
+                    # acts from handoff_intent_probability.
+                    "probability": round(prediction.in_scope_probability, 4),
                     "in_scope": prediction.in_scope,
                     "action": seen.facts.intent.action if seen.facts.intent else "respond",
                     "runners_up": [
@@ -342,6 +470,8 @@ class ChatService:
             "sentiment": {
                 "label": seen.feeling.label,
                 "score": seen.feeling.score,
+                "negative": seen.feeling.negative,
+                "head": seen.feeling.head,
                 "signals": list(seen.feeling.signals),
             },
             "decision": {
@@ -352,8 +482,27 @@ class ChatService:
                 "intent": decision.intent,
                 "suggestions": [s.entry_id for s in decision.suggestions],
             },
+            "answer_model": self._answer_record(seen),
             "reply": reply,
             "model_versions": self._versions(),
+        }
+
+    def _answer_record(self, seen: _Seen) -> dict[str, Any] | None:
+        """The answer model's entry, its chance of being right and what that was read from."""
+        guess = seen.answer_guess
+        if guess is None:
+            return None
+        return {
+            "entry_id": guess.entry_id,
+            "probability": round(guess.probability, 4),
+            "answer_at": self._policy.faq_answer_probability,
+            "suggest_at": self._policy.faq_clarify_probability,
+            "used": seen.facts.answer is not None,
+            # False where the model did not prove itself on this knowledge base's own held-out
+            # phrasings: retrieval's score thresholds decide instead.
+            "reliable": guess.reliable,
+            "runners_up": list(guess.runners_up),
+            "evidence": dict(guess.evidence),
         }
 
     def _versions(self) -> dict[str, Any]:
@@ -362,6 +511,11 @@ class ChatService:
         return {
             "embedding": self._embedder.name,
             "intent": model.version if model else None,
+            "answer": (
+                self._answers.model.version
+                if self._answers is not None and self._answers.model
+                else None
+            ),
             "sentiment": self._sentiment.version,
             "index_revision": self._kb.index.state().revision,
         }
@@ -374,41 +528,81 @@ class ChatService:
         earlier: list[str],
         sentiment_scores: list[float],
         picked_entry_id: str | None = None,
+        continued: Question | None = None,
     ) -> _Seen:
-        """Language, intent, sentiment and FAQ matches for one message; reads, never writes."""
+        """Language, intent, sentiment and FAQ matches for one message; reads, never writes.
+
+        The models read the message (or the ``continued`` question) with its slots masked, so
+        an order number cannot pull retrieval towards entries that merely share its digits.
+        """
         language = _language_of(text, fallback_language)
-        vector, han_vector = self._kb.encode_query(text)
-        prediction = self._intents.predict(text, vector)
+        slots = extract_slots(text)
+        about = continued.text if continued else text
+        meaning = mask_slots(about, extract_slots(about), language)
+        vector, han_vector = self._kb.encode_query(meaning)
+        prediction = self._intents.predict(meaning, vector)
         info = self._intents.info(prediction.name) if prediction else None
-        feeling = self._sentiment.analyze(text, language=language, history=earlier)
-        trend = sentiment_trend([*sentiment_scores, feeling.score])
-        found = self._kb.search(text, k=8, query_vector=vector, han_vector=han_vector)
-        hits = _prefer_language(found, language)
-        questions = self._kb.get_entries([h.entry_id for h in hits])
-        faqs = tuple(
-            FaqCandidate(h.entry_id, h.score, questions[h.entry_id].question)
-            for h in hits
-            if h.entry_id in questions
+        # The vectors retrieval needs are the sentiment head's input too: no extra encoding.
+        # A continuation's vectors are the earlier question's, not this message's: rules judge it.
+        own = continued is None
+        feeling = self._sentiment.analyze(
+            text,
+            language=language,
+            history=earlier,
+            main_vector=vector if own else None,
+            han_vector=han_vector if own else None,
         )
+        trend = sentiment_trend([*sentiment_scores, feeling.score])
+        # An index behind the database (another process's change not applied yet) could
+        # answer with what was archived or reworded: then the bot answers from no FAQ at all.
+        found = (
+            self._kb.search(meaning, k=8, query_vector=vector, han_vector=han_vector)
+            if self._kb.ready_to_answer()
+            else []
+        )
+        hits = _prefer_language(found, language)
         guess = (
+            self._answers.guess(meaning, _index_vector(vector, han_vector, self._kb))
+            if self._answers is not None and found
+            else None
+        )
+        wanted = [h.entry_id for h in hits] + ([guess.entry_id] if guess else [])
+        questions = self._kb.get_entries(wanted)
+        learned = guess.known if guess else frozenset()
+        faqs = tuple(
+            FaqCandidate(
+                h.entry_id,
+                h.score,
+                questions[h.entry_id].question,
+                learned=guess is None or not guess.reliable or h.entry_id in learned,
+            )
+            for h in hits
+            if h.entry_id in questions and questions[h.entry_id].status == "published"
+        )
+        answer = _answer_estimate(guess, questions, language, hits)
+        intent_guess = (
             IntentGuess(
                 prediction.name,
                 prediction.confidence,
                 prediction.in_scope,
                 info.action if info else "respond",
+                probability=prediction.in_scope_probability,
             )
             if prediction
             else None
         )
         facts = Understanding(
             language=language,
-            intent=guess,
+            intent=intent_guess,
             sentiment_score=feeling.score,
             sentiment_worsening=trend.worsening,
             faqs=faqs,
+            answer=answer,
             picked_entry_id=picked_entry_id,
+            slots=tuple(slot.kind for slot in slots),
+            continues_seq=continued.seq if continued else None,
         )
-        return _Seen(facts, prediction, feeling, trend, hits, questions)
+        return _Seen(facts, prediction, feeling, trend, hits, questions, slots, meaning, guess)
 
     def _compose(
         self, decision: Decision, language: str, entries: dict[str, Any]
@@ -473,6 +667,9 @@ class _Seen:
     trend: SentimentTrend
     hits: list[Hit]
     entries: dict[str, Any]
+    slots: list[Slot]
+    meaning: str  # what the models read
+    answer_guess: AnswerGuess | None = None
 
 
 def _language_of(text: str, fallback: str | None) -> str:
@@ -489,6 +686,32 @@ def _topic(intent: str | None, hits: list[Hit], entries: dict[str, Any]) -> str 
         if entry is not None and getattr(entry, "category", None):
             return str(entry.category)
     return intent
+
+
+def _index_vector(
+    main: npt.NDArray[np.float32], han: npt.NDArray[np.float32] | None, kb: KnowledgeBase
+) -> npt.NDArray[np.float32]:
+    """The message as the index stores a phrasing: the main vector beside the Han model's
+    (zeros for text without Han characters)."""
+    width = kb.index.vectors.dim - len(main)
+    side = han if han is not None and width > 0 else np.zeros(max(width, 0), dtype=np.float32)
+    return np.concatenate([main, side]).astype(np.float32)
+
+
+def _answer_estimate(
+    guess: AnswerGuess | None, entries: dict[str, Any], language: str, hits: list[Hit]
+) -> AnswerEstimate | None:
+    """The answer model's entry as the policy reads it: published, and in the customer's
+    language whenever retrieval found entries in that language."""
+    if guess is None or not guess.reliable:
+        return None
+    entry = entries.get(guess.entry_id)
+    if entry is None or entry.status != "published":
+        return None
+    if entry.language != language and any(h.language == language for h in hits):
+        return None
+    candidate = FaqCandidate(entry.id, 0.0, entry.question)
+    return AnswerEstimate(candidate, guess.probability)
 
 
 def _prefer_language(hits: list[Hit], language: str) -> list[Hit]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+import numpy.typing as npt
 
 from core.clock import utcnow
 from core.errors import ConflictError, NotFoundError
@@ -60,10 +61,18 @@ class ModelStore:
         """Write a new version; it serves only once activated (at once, by default)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         with self._numbering:
-            numbers = [int(p.name[1:]) for p in self.directory.glob("v*") if p.name[1:].isdigit()]
-            version = f"v{max(numbers, default=0) + 1:04d}"
-            target = self.directory / version
-            target.mkdir()
+            while True:
+                numbers = [
+                    int(p.name[1:]) for p in self.directory.glob("v*") if p.name[1:].isdigit()
+                ]
+                version = f"v{max(numbers, default=0) + 1:04d}"
+                target = self.directory / version
+                try:
+                    # Another process sharing this directory may take the number first.
+                    target.mkdir()
+                    break
+                except FileExistsError:
+                    continue
         model.version = version
         joblib.dump(model, target / "model.joblib")
         meta = {
@@ -97,7 +106,9 @@ class ModelStore:
             model = joblib.load(self.directory / version / "model.joblib")
         except (OSError, ValueError, EOFError):
             return None
-        return model if isinstance(model, IntentModel) else None
+        # A model saved before the calibrator read per-class neighbours: retrain instead.
+        usable = isinstance(model, IntentModel) and hasattr(model, "example_labels")
+        return model if usable else None
 
     def load_current(self) -> IntentModel | None:
         version = self.current_version()
@@ -105,6 +116,9 @@ class ModelStore:
 
 
 class IntentService:
+    # Word and character n-grams beside the sentence vector (see ``train_intent_model``).
+    text_features = True
+
     def __init__(self, kb: KnowledgeBase, embedder: Embedder, store: ModelStore) -> None:
         self._kb = kb
         self._embedder = embedder
@@ -142,15 +156,14 @@ class IntentService:
         if progress:
             # Embedding the examples comes first; say how many steps follow before it starts.
             progress(0, SIMULATION_GROUPS + 1)
-        intents = self._kb.list_intents()
-        texts, labels = [], []
-        for intent in intents:
-            for examples in intent.examples.values():
-                texts.extend(examples)
-                labels.extend([intent.name] * len(examples))
-        vectors = self._embedder.encode(texts)
+        texts, labels, vectors = self._training_data()
         model = train_intent_model(
-            texts, labels, vectors, embedding_model=self._embedder.name, progress=progress
+            texts,
+            labels,
+            vectors,
+            embedding_model=self._embedder.name,
+            progress=progress,
+            text_features=self.text_features,
         )
         self.store.save(model, activate=activate)
         if activate:
@@ -158,6 +171,14 @@ class IntentService:
             self._model = model
             log.info("intent model %s active: %s", model.version, model.metrics)
         return model
+
+    def _training_data(self) -> tuple[list[str], list[str], npt.NDArray[np.float32]]:
+        texts, labels = [], []
+        for intent in self._kb.list_intents():
+            for examples in intent.examples.values():
+                texts.extend(examples)
+                labels.extend([intent.name] * len(examples))
+        return texts, labels, self._embedder.encode(texts)
 
     def activate(self, version: str) -> IntentModel:
         """Serve a saved version: a candidate after review, or an older one to roll back to."""
@@ -214,7 +235,10 @@ class IntentService:
                     progress=lambda done, total: setattr(self, "training_progress", (done, total))
                 )
             except ValueError as exc:
-                log.warning("intent retraining skipped: %s", exc)
+                log.warning("retraining skipped: %s", exc)
+            except Exception:
+                # The old model keeps serving; the next change to the knowledge base retries.
+                log.exception("retraining failed")
 
     def _refresh_info(self) -> None:
         self._info = {

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import computed_field
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
 from core.db import UTCDateTime
+
+from .slots import extract_slots
 
 __all__ = ["Exchange"]
 
@@ -43,3 +46,12 @@ class Exchange(SQLModel, table=True):
     helpful: bool | None = None
     rated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+    # Read from the text rather than stored, so the log needs no column of its own.
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def slots(self) -> list[dict[str, str]]:
+        """The order numbers, e-mails, phones and amounts this message gave."""
+        return [
+            {"kind": s.kind, "value": s.value, "text": s.text} for s in extract_slots(self.text)
+        ]

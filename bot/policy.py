@@ -5,10 +5,11 @@ It reads no database and calls no model, so every rule is tested table-driven.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 __all__ = [
+    "AnswerEstimate",
     "Decision",
     "DecisionKind",
     "FaqCandidate",
@@ -58,8 +59,15 @@ class PolicySettings:
     faq_clarify_score_zh: float = 0.45
     # The top FAQ must beat the runner-up by this much to be answered without asking.
     faq_margin: float = 0.06
-    # Handing off by intent rule costs a person's time, so it needs more certainty than answering.
-    handoff_intent_confidence: float = 0.9
+    # With an answer model (learned from the knowledge base): answer when the chance of being
+    # right is at least this, and offer its entry among suggestions from the lower one.
+    faq_answer_probability: float = 0.7
+    # Where retrieval's score passes too and both pick the same entry, a little less will do.
+    faq_agree_probability: float = 0.6
+    faq_clarify_probability: float = 0.3
+    # Handing off by intent rule costs a person's time, so it needs more certainty than an FAQ
+    # answer: the intent's calibrated chance of being right, not the classifier's raw score.
+    handoff_intent_probability: float = 0.9
     max_consecutive_misses: int = 2
     escalate_sentiment_score: float = -0.6
     max_suggestions: int = 3
@@ -72,6 +80,8 @@ class IntentGuess:
     # The classifier's out-of-scope test, with the threshold it chose from its training data.
     in_scope: bool
     action: str = "respond"
+    # The calibrated chance that ``name`` is right (what ``in_scope`` was decided from).
+    probability: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,16 @@ class FaqCandidate:
     entry_id: str
     score: float
     question: str
+    # False for an entry the answer model has not learned yet: retrieval's thresholds judge it.
+    learned: bool = True
+
+
+@dataclass(frozen=True)
+class AnswerEstimate:
+    """The answer model's entry for the message, and the calibrated chance it is the right one."""
+
+    candidate: FaqCandidate
+    probability: float
 
 
 @dataclass(frozen=True)
@@ -90,6 +110,13 @@ class Understanding:
     faqs: tuple[FaqCandidate, ...] = ()
     # Set when the customer picked one of the suggestions the bot offered.
     picked_entry_id: str | None = None
+    # Kinds of the slots the message gives ("order_number", "email", "phone", "amount").
+    slots: tuple[str, ...] = ()
+    # Set when the message only gave slots: the seq of the earlier question it continues, whose
+    # understanding this is.
+    continues_seq: int | None = None
+    # The answer model's estimate; None without a model (a knowledge base too small to learn).
+    answer: AnswerEstimate | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +137,17 @@ class Decision:
 
 
 def decide(state: TurnState, seen: Understanding, settings: PolicySettings) -> Decision:
+    decision = _decide(state, seen, settings)
+    if seen.continues_seq is None or decision.kind is DecisionKind.stay_silent:
+        return decision
+    # The log says the customer answered an open question, not asked a new one.
+    note = f"continues message {seen.continues_seq}"
+    if seen.slots:
+        note += f" with {', '.join(seen.slots)}"
+    return replace(decision, detail=f"{note}; {decision.detail}" if decision.detail else note)
+
+
+def _decide(state: TurnState, seen: Understanding, settings: PolicySettings) -> Decision:
     if state.state != "bot":
         return Decision(DecisionKind.stay_silent, Reason.person_owns_conversation)
     if seen.picked_entry_id:
@@ -124,18 +162,12 @@ def decide(state: TurnState, seen: Understanding, settings: PolicySettings) -> D
     if intent and intent.name in SMALL_TALK:
         return Decision(DecisionKind.answer_intent, Reason.small_talk, intent=intent.name)
 
-    chinese = seen.language == "zh"
-    answer_score = settings.faq_answer_score_zh if chinese else settings.faq_answer_score
-    clarify_score = settings.faq_clarify_score_zh if chinese else settings.faq_clarify_score
-    top = seen.faqs[0] if seen.faqs else None
-    runner_up = seen.faqs[1].score if len(seen.faqs) > 1 else 0.0
-    if top and top.score >= answer_score and top.score - runner_up >= settings.faq_margin:
-        return Decision(DecisionKind.answer_faq, Reason.confident_faq, entry_id=top.entry_id)
+    confident = _confident_faq(seen, settings)
+    if confident:
+        return confident
     if intent and intent.action == "respond":
         return Decision(DecisionKind.answer_intent, Reason.confident_intent, intent=intent.name)
-    suggestions = tuple(
-        c for c in seen.faqs[: settings.max_suggestions] if c.score >= clarify_score
-    )
+    suggestions = _suggestions(seen, settings)
     if suggestions:
         return Decision(DecisionKind.clarify, Reason.unsure, suggestions=suggestions)
 
@@ -150,6 +182,66 @@ def decide(state: TurnState, seen: Understanding, settings: PolicySettings) -> D
     return Decision(DecisionKind.fallback, Reason.not_understood, misses=misses)
 
 
+def _confident_faq(seen: Understanding, settings: PolicySettings) -> Decision | None:
+    """An FAQ answer the bot is sure enough of.
+
+    With the answer model: its entry when the calibrated chance of being right reaches
+    ``faq_answer_probability``; or retrieval's top entry when its score passes the answer
+    threshold and the model, at least ``faq_agree_probability`` sure, picks the same entry
+    (two readings agree). An entry the model has not learned yet, or every entry when there is
+    no model, is judged by retrieval's score and its margin over the runner-up alone.
+    """
+    answer = seen.answer
+    if answer and answer.probability >= settings.faq_answer_probability:
+        return Decision(
+            DecisionKind.answer_faq,
+            Reason.confident_faq,
+            entry_id=answer.candidate.entry_id,
+            detail=f"P(right) {answer.probability:.2f}",
+        )
+    top = seen.faqs[0] if seen.faqs else None
+    if top is None or not _passes_score(seen, top, settings):
+        return None
+    if answer is None or not top.learned:
+        return Decision(DecisionKind.answer_faq, Reason.confident_faq, entry_id=top.entry_id)
+    if (
+        answer.candidate.entry_id == top.entry_id
+        and answer.probability >= settings.faq_agree_probability
+    ):
+        return Decision(
+            DecisionKind.answer_faq,
+            Reason.confident_faq,
+            entry_id=top.entry_id,
+            detail=f"retrieval and the answer model agree, P(right) {answer.probability:.2f}",
+        )
+    return None
+
+
+def _passes_score(seen: Understanding, top: FaqCandidate, settings: PolicySettings) -> bool:
+    answer_score = (
+        settings.faq_answer_score_zh if seen.language == "zh" else settings.faq_answer_score
+    )
+    runner_up = seen.faqs[1].score if len(seen.faqs) > 1 else 0.0
+    return top.score >= answer_score and top.score - runner_up >= settings.faq_margin
+
+
+def _suggestions(seen: Understanding, settings: PolicySettings) -> tuple[FaqCandidate, ...]:
+    """What to offer under "Did you mean": the answer model's entry when it is likely enough,
+    then retrieval's candidates above the clarify score."""
+    clarify_score = (
+        settings.faq_clarify_score_zh if seen.language == "zh" else settings.faq_clarify_score
+    )
+    offered: list[FaqCandidate] = []
+    if seen.answer and seen.answer.probability >= settings.faq_clarify_probability:
+        offered.append(seen.answer.candidate)
+    for candidate in seen.faqs:
+        if candidate.score >= clarify_score and all(
+            candidate.entry_id != o.entry_id for o in offered
+        ):
+            offered.append(candidate)
+    return tuple(offered[: settings.max_suggestions])
+
+
 def _escalation(
     seen: Understanding, intent: IntentGuess | None, settings: PolicySettings
 ) -> Decision | None:
@@ -158,13 +250,13 @@ def _escalation(
     if (
         intent
         and intent.action == "handoff"
-        and intent.confidence >= settings.handoff_intent_confidence
+        and intent.probability >= settings.handoff_intent_probability
     ):
         return Decision(
             DecisionKind.escalate,
             Reason.intent_rule,
             intent=intent.name,
-            detail=f"intent {intent.name} needs a person",
+            detail=f"intent {intent.name} needs a person, P(right) {intent.probability:.2f}",
         )
     if seen.sentiment_score <= settings.escalate_sentiment_score:
         return Decision(

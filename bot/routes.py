@@ -6,45 +6,74 @@ Blocking work (database, models) runs in the thread pool; the event loop only mo
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request, WebSocket, status
+from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from core.api_types import SeqNumber
 from core.auth import SupervisorActor
 from core.auth import bearer_token as _token
 from core.broker import Broker
-from core.conversations import ConversationEvent, EventPublic
+from core.conversations import EVENTS_PAGE, ConversationEvent, EventPublic
 from core.errors import KefuError
+from core.frames import FrameRefusedError, frame_text
 from core.realtime import SeqFeed, publish_events, publish_frame, receive_frames, until_first_ends
+from core.text import MAX_SEQ, StoredText, check_seq
 
-from .chat import ChatService
+from .chat import ChatService, TokenGrant
 from .models import Exchange
+from .turn_runner import TurnRunner
 
 __all__ = ["admin_router", "router"]
 
 router = APIRouter(prefix="/api/chat", tags=["customer chat"])
+
+# The customer's token travels in the Sec-WebSocket-Protocol header, which access logs do not
+# print: the client offers SUBPROTOCOL and AUTH_SUBPROTOCOL + the token, the server picks
+# SUBPROTOCOL. ``?token=`` still works for older clients; the log redaction hides it.
+SUBPROTOCOL = "kefu.v1"
+AUTH_SUBPROTOCOL = "kefu.token."
+# Published on a conversation's channel when its token is rotated (never carries the token).
+ROTATED_FRAME = "token.rotated"
 admin_router = APIRouter(prefix="/api/admin", tags=["exchange log"])
 
 
 class StartRequest(BaseModel):
-    language: str | None = Field(default=None, max_length=8)
-    name: str | None = Field(default=None, max_length=128)
-    email: str | None = Field(default=None, max_length=254)
+    language: StoredText | None = Field(default=None, max_length=8)
+    name: StoredText | None = Field(default=None, max_length=128)
+    email: StoredText | None = Field(default=None, max_length=254)
     tier: Literal["standard", "vip"] = "standard"
 
 
 class StartResponse(BaseModel):
     conversation_id: str
     token: str
+    token_expires_at: datetime
+    # From then on the client should rotate the token (POST .../token) to keep the chat.
+    token_rotate_after: datetime
+    # The same, counted from now: a client whose clock is off should use this one.
+    token_rotate_in_seconds: float
+
+    @classmethod
+    def of(cls, grant: TokenGrant) -> StartResponse:
+        return cls(
+            conversation_id=grant.conversation_id,
+            token=grant.token,
+            token_expires_at=grant.expires_at,
+            token_rotate_after=grant.rotate_after,
+            token_rotate_in_seconds=grant.rotate_in_seconds,
+        )
 
 
 class SendRequest(BaseModel):
     text: str
-    client_id: str | None = Field(default=None, max_length=64)
-    suggestion: str | None = Field(default=None, max_length=64)
+    client_id: StoredText | None = Field(default=None, max_length=64)
+    suggestion: StoredText | None = Field(default=None, max_length=64)
 
 
 class SendResponse(BaseModel):
@@ -54,10 +83,12 @@ class SendResponse(BaseModel):
 
 class EventsResponse(BaseModel):
     events: list[EventPublic]
+    # True when more events follow: ask again with ``after`` = the last ``seq`` returned.
+    has_more: bool = False
 
 
 class RateRequest(BaseModel):
-    seq: int
+    seq: SeqNumber
     helpful: bool
 
 
@@ -67,22 +98,39 @@ def _chat(request: Request) -> ChatService:
 
 
 async def take_turn(
-    chat: ChatService, broker: Broker, conversation_id: str, message_seq: int
+    turns: TurnRunner, conversation_id: str, message_seq: int
 ) -> list[ConversationEvent]:
-    replies = await run_in_threadpool(
-        lambda: chat.bot_turn(conversation_id=conversation_id, message_seq=message_seq)
-    )
-    await publish_events(broker, replies)
-    return replies
+    """The bot's turn for a message just recorded; the reply is published after its commit."""
+    return await turns.take(conversation_id, message_seq)
 
 
 @router.post("/conversations", response_model=StartResponse, status_code=status.HTTP_201_CREATED)
 def start_conversation(request: Request, body: StartRequest | None = None) -> StartResponse:
     body = body or StartRequest()
-    conversation, token = _chat(request).start_conversation(
+    grant = _chat(request).start_conversation(
         language=body.language, name=body.name, email=body.email, tier=body.tier
     )
-    return StartResponse(conversation_id=conversation.id, token=token)
+    return StartResponse.of(grant)
+
+
+@router.post("/conversations/{conversation_id}/token", response_model=StartResponse)
+async def rotate_token(
+    request: Request,
+    conversation_id: str,
+    authorization: Annotated[str | None, Header()] = None,
+) -> StartResponse:
+    """A new token for the current one, which stops working at once, open sockets included."""
+    token = _token(authorization)
+    grant = await run_in_threadpool(
+        lambda: _chat(request).rotate_token(conversation_id=conversation_id, token=token)
+    )
+    # Sockets opened with the old token, in any process, check theirs again and close.
+    await publish_frame(
+        request.app.state.broker,
+        conversation_id,
+        {"type": ROTATED_FRAME, "conversation_id": conversation_id},
+    )
+    return StartResponse.of(grant)
 
 
 @router.post("/conversations/{conversation_id}/messages", response_model=SendResponse)
@@ -106,7 +154,7 @@ async def send_message(
     replies: list[ConversationEvent] = []
     if created:
         await publish_events(broker, [event])
-        replies = await take_turn(chat, broker, conversation_id, event.seq)
+        replies = await take_turn(request.app.state.turns, conversation_id, event.seq)
     return SendResponse(message=EventPublic.of(event), replies=[EventPublic.of(e) for e in replies])
 
 
@@ -114,13 +162,19 @@ async def send_message(
 def read_events(
     request: Request,
     conversation_id: str,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: SeqNumber = 0,
     authorization: Annotated[str | None, Header()] = None,
 ) -> EventsResponse:
     events = _chat(request).history(
-        conversation_id=conversation_id, token=_token(authorization), after=after
+        conversation_id=conversation_id,
+        token=_token(authorization),
+        after=after,
+        limit=EVENTS_PAGE + 1,
     )
-    return EventsResponse(events=[EventPublic.of(e) for e in events])
+    return EventsResponse(
+        events=[EventPublic.of(e) for e in events[:EVENTS_PAGE]],
+        has_more=len(events) > EVENTS_PAGE,
+    )
 
 
 @router.post("/conversations/{conversation_id}/ratings")
@@ -177,7 +231,7 @@ class _Socket:
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self._send_lock:
-            await self.ws.send_json(frame)
+            await self.ws.send_text(frame_text(frame))
 
     async def error(self, code: str, message: str, **extra: Any) -> None:
         await self.send({"type": "error", "code": code, "message": message, **extra})
@@ -191,8 +245,20 @@ class _Socket:
             frame = body.get("frame")
             if frame is None:
                 await self.feed.deliver([body])
+            elif frame.get("type") == ROTATED_FRAME:
+                if not await self.token_still_valid():
+                    return
             elif frame.get("who") != "customer":
                 await self.send(frame)
+
+    async def token_still_valid(self) -> bool:
+        """After a rotation, a socket opened with the old token is refused and closed."""
+        try:
+            await run_in_threadpool(self.chat.authenticate, self.conversation_id, self.token)
+        except KefuError as exc:
+            await _refuse(self.ws, exc)
+            return False
+        return True
 
     async def receive(self) -> None:
         await receive_frames(self.ws, self.handle, self.error)
@@ -215,13 +281,12 @@ class _Socket:
             )
             await publish_events(self.broker, events)
         else:
-            await self.error("unknown_type", f"unknown frame type {kind!r}")
+            raise FrameRefusedError("unknown_type", f"unknown frame type {kind!r:.60}")
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         typing = frame.get("typing", True)
         if not isinstance(typing, bool):
-            await self.error("invalid_typing", "'typing' must be a boolean")
-            return
+            raise FrameRefusedError("invalid_typing", "'typing' must be a boolean")
         await publish_frame(
             self.broker,
             self.conversation_id,
@@ -250,15 +315,15 @@ class _Socket:
         )
         if created:
             await publish_events(self.broker, [event])
-            await take_turn(self.chat, self.broker, self.conversation_id, event.seq)
+            await take_turn(self.ws.app.state.turns, self.conversation_id, event.seq)
 
     async def on_rate(self, frame: dict[str, Any]) -> None:
-        seq, helpful = frame.get("seq"), frame.get("helpful")
-        if not isinstance(seq, int) or not isinstance(helpful, bool):
-            await self.error(
-                "invalid_rating", "a rating needs an integer 'seq' and a boolean 'helpful'"
+        seq, helpful = check_seq(frame.get("seq")), frame.get("helpful")
+        if seq is None or not isinstance(helpful, bool):
+            raise FrameRefusedError(
+                "invalid_rating",
+                f"a rating needs an integer 'seq' from 0 to {MAX_SEQ} and a boolean 'helpful'",
             )
-            return
         await run_in_threadpool(
             lambda: self.chat.rate(
                 conversation_id=self.conversation_id, token=self.token, seq=seq, helpful=helpful
@@ -267,24 +332,58 @@ class _Socket:
         await self.send({"type": "rated", "seq": seq, "helpful": helpful})
 
 
+def _offered_token(offered: list[str]) -> str:
+    tokens = [p.removeprefix(AUTH_SUBPROTOCOL) for p in offered if p.startswith(AUTH_SUBPROTOCOL)]
+    return tokens[0] if tokens else ""
+
+
+async def _refuse(ws: WebSocket, exc: KefuError) -> None:
+    """An error frame with the code, then close: 4401 for a bad or expired token, else 4404."""
+    try:
+        await ws.send_json({"type": "error", "code": exc.code, "message": exc.message})
+        await ws.close(code=4401 if exc.status == 401 else 4404)
+    except WebSocketDisconnect:
+        pass  # the client left first; nothing to tell it
+
+
+def _position(last_seq: str) -> int | None:
+    """The ``last_seq`` query parameter as a sequence number; a negative one means 0."""
+    if re.fullmatch(r"-?[0-9]{1,12}", last_seq) is None:
+        return None
+    return check_seq(max(0, int(last_seq)))
+
+
 @router.websocket("/ws")
 async def chat_socket(
     ws: WebSocket,
     conversation_id: str = "",
     token: str = "",
-    last_seq: int = 0,
+    last_seq: str = "0",
 ) -> None:
     chat: ChatService = ws.app.state.chat
     broker: Broker = ws.app.state.broker
-    await ws.accept()
+    offered = [str(p) for p in ws.scope.get("subprotocols") or []]
+    token = _offered_token(offered) or token
+    # Browsers drop a socket whose server picks none of the offered protocols.
+    await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     try:
         await run_in_threadpool(chat.authenticate, conversation_id, token)
     except KefuError as exc:
-        await ws.send_json({"type": "error", "code": exc.code, "message": exc.message})
-        await ws.close(code=4401 if exc.status == 401 else 4404)
+        await _refuse(ws, exc)
+        return
+    position = _position(last_seq)
+    if position is None:
+        await ws.send_json(
+            {
+                "type": "error",
+                "code": "invalid_last_seq",
+                "message": f"'last_seq' must be an integer from 0 to {MAX_SEQ}",
+            }
+        )
+        await ws.close(code=1008)
         return
     socket = _Socket(ws, chat, broker, conversation_id, token)
-    socket.feed.sent = max(0, last_seq)
+    socket.feed.sent = position
     async with broker.subscribe(conversation_id) as subscription:
         await socket.send(
             {"type": "ready", "conversation_id": conversation_id, "last_seq": socket.feed.sent}

@@ -1,10 +1,18 @@
-"""Message sentiment for English and Chinese customers, tuned for customer-service cues.
+"""Message sentiment for English and Chinese customers: a calibrated P(negative) and a score.
 
-English starts from VADER, Chinese from a customer-service lexicon plus SnowNLP (trusted only
-when confident and the message is long enough). Cues that matter in support conversations
-(profanity, threats to leave, shouting, "!!!", repeated complaints) then push the score down.
-Everything works in VADER's unbounded "valence" space and is squashed once at the end, so
-adding a cue always lowers the score and never saturates to exactly -1.
+Two layers. Rules read the message: VADER (English) or a customer-service lexicon plus SnowNLP
+(Chinese, trusted only when confident and the message is long enough), then cues that matter in
+support conversations (profanity, threats to leave, shouting, "!!!", repeated complaints) push
+the score down. Everything works in VADER's unbounded "valence" space and is squashed once at
+the end, so adding a cue always lowers the score and never saturates to exactly -1.
+
+A trained head (``bot.sentiment_model``) then turns the sentence vector the bot already computed
+for the message (MiniLM for English, the Han model's for Chinese) and the rules' readings into a
+calibrated P(negative): rules alone missed most complaints worded without emotional words
+("my parcel says delivered but it never came"). The label is negative when that probability
+reaches the head's threshold, or when the rules see a strongly negative message. The score
+stays the rules' intensity, pulled down only to a moderate level by the head, so that handing
+off (bot.policy) still needs intensity or a worsening trend, not one plain complaint.
 """
 
 from __future__ import annotations
@@ -15,13 +23,29 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from core.language import detect_language
 
-__all__ = ["Sentiment", "SentimentAnalyzer", "SentimentTrend", "sentiment_trend"]
+from .sentiment_model import HeadSet, head_key
+
+__all__ = [
+    "RULE_FEATURES",
+    "RuleReading",
+    "Sentiment",
+    "SentimentAnalyzer",
+    "SentimentRules",
+    "SentimentTrend",
+    "sentiment_trend",
+]
+
+Vector = npt.NDArray[np.float32]
 
 _ALPHA = 15.0  # VADER's normalisation constant, reused so both languages share one scale
 _MAX_CHARS = 1000  # models see at most this much; a chat message is far shorter
 _SNOW_CHARS = 200  # SnowNLP costs about 0.1 ms per character
+_STRONG_NEGATIVE = -0.5  # a rules score this low is negative without a cue
 
 
 def _lexicon(spec: str) -> dict[str, float]:
@@ -114,6 +138,23 @@ class Sentiment:
     label: str  # "negative" | "neutral" | "positive"
     score: float  # -1.0 (very negative) .. +1.0 (very positive)
     signals: tuple[str, ...]  # the cues that fired, in a fixed order
+    negative: float = 0.0  # calibrated P(negative) from the trained head
+    head: str = ""  # which head judged: "en-main", "zh-han", "en-rules", ...
+
+
+# What the rules tell the trained head, in this order. English: VADER's compound, negative and
+# positive shares; Chinese: the combined base, the lexicon alone and SnowNLP's polarity.
+_CUES = ("profanity", "threat_to_leave", "shouting", "exclamations", "repeated_complaint")
+RULE_FEATURES = ("base", "lexicon_a", "lexicon_b", "score", *_CUES, "question")
+
+
+@dataclass(frozen=True)
+class RuleReading:
+    """What the rules make of one message, before the trained head."""
+
+    score: float
+    signals: tuple[str, ...]
+    features: Vector
 
 
 @dataclass(frozen=True)
@@ -130,10 +171,10 @@ class _Models:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._vader: Callable[[str], float] | None = None
+        self._vader: Callable[[str], dict[str, float]] | None = None
         self._snow: Callable[[str], float] | None = None
 
-    def vader(self) -> Callable[[str], float]:
+    def vader(self) -> Callable[[str], dict[str, float]]:
         if self._vader is None:
             with self._lock:
                 if self._vader is None:
@@ -141,7 +182,7 @@ class _Models:
 
                     analyzer = SentimentIntensityAnalyzer()  # lexicon files ship in the wheel
                     analyzer.lexicon.update(_VADER_OVERRIDES)
-                    self._vader = lambda t: float(analyzer.polarity_scores(t)["compound"])
+                    self._vader = analyzer.polarity_scores
         return self._vader
 
     def snow(self) -> Callable[[str], float]:
@@ -192,45 +233,39 @@ def _repeats_history(text: str, history: Sequence[str]) -> bool:
     return any(len(mine & s) / len(mine | s) >= 0.6 for s in map(_shingles, history) if s)
 
 
-class SentimentAnalyzer:
-    version: str = "sentiment-1"
+class SentimentRules:
+    """The rules' reading of one message: its score, the cues that fired, and the features
+    they hand to the trained head. "!!!" and capitals count as anger only below
+    ``positive_threshold`` ("THANK YOU!!!" is joy)."""
 
-    def __init__(
-        self, *, negative_threshold: float = -0.25, positive_threshold: float = 0.3
-    ) -> None:
-        if not -1.0 <= negative_threshold < positive_threshold <= 1.0:
-            raise ValueError("need -1 <= negative_threshold < positive_threshold <= 1")
-        self.negative_threshold = negative_threshold
+    def __init__(self, *, positive_threshold: float = 0.3) -> None:
         self.positive_threshold = positive_threshold
         self._models = _Models()
 
-    def analyze(
-        self, text: str, *, language: str | None = None, history: Sequence[str] = ()
-    ) -> Sentiment:
-        text = text.strip()[:_MAX_CHARS]
-        if not text:
-            return Sentiment("neutral", 0.0, ())
-        zh = (language or detect_language(text)).startswith("zh")
+    def read(self, text: str, *, zh: bool, history: Sequence[str] = ()) -> RuleReading:
+        """The rules' score, signals and the features they hand to the trained head."""
         signals: list[str] = []
-        base = self._zh_base(text, signals) if zh else self._en_base(text)
+        if zh:
+            base, lexicon_a, lexicon_b = self._zh_base(text, signals)
+        else:
+            polarity = self._models.vader()(text)
+            base, lexicon_a, lexicon_b = polarity["compound"], polarity["neg"], polarity["pos"]
         if base != 0.0 and not signals:
             signals.append("lexicon")
         cues = self._cues(text, base, history, zh=zh)
         valence = _unsquash(base) - sum(_CUE_WEIGHTS[c] for c in cues)
-        score = round(_squash(valence), 4)
-        if score <= self.negative_threshold:
-            label = "negative"
-        elif score >= self.positive_threshold:
-            label = "positive"
-        else:
-            label = "neutral"
-        return Sentiment(label, score, (*cues, *signals))
+        score = _squash(valence)
+        question = bool(_ZH_QUESTION.search(text)) if zh else "?" in text
+        features = np.array(
+            [base, lexicon_a, lexicon_b, score, *(c in cues for c in _CUES), question],
+            dtype=np.float32,
+        )
+        return RuleReading(score, (*cues, *signals), features)
 
-    def _en_base(self, text: str) -> float:
-        return self._models.vader()(text)
-
-    def _zh_base(self, text: str, signals: list[str]) -> float:
+    def _zh_base(self, text: str, signals: list[str]) -> tuple[float, float, float]:
+        """The combined base score, the lexicon's own, and SnowNLP's polarity."""
         valence, hits = _zh_lexicon_valence(text)
+        lexicon = _squash(valence) if valence else 0.0
         if hits:
             signals.append("lexicon")
         # SnowNLP learnt product reviews; on short chat lines and questions it is near-random,
@@ -242,7 +277,7 @@ class SentimentAnalyzer:
         if trust > 0.1:
             signals.append("snownlp")
             valence += math.copysign(2.5 * trust, polarity)
-        return _squash(valence) if valence else 0.0
+        return (_squash(valence) if valence else 0.0), lexicon, polarity
 
     def _cues(self, text: str, base: float, history: Sequence[str], *, zh: bool) -> list[str]:
         cues = []
@@ -265,6 +300,91 @@ class SentimentAnalyzer:
         ):
             cues.append("repeated_complaint")
         return cues
+
+
+class SentimentAnalyzer:
+    """Rules, then the trained head. At or below ``negative_threshold`` the rules' score alone
+    makes a message negative (profanity, threats, shouting: cues tweets and reviews rarely
+    teach a head); at or above ``positive_threshold`` a message the head does not judge
+    negative is positive."""
+
+    def __init__(
+        self,
+        *,
+        negative_threshold: float = -0.25,
+        positive_threshold: float = 0.3,
+        heads: HeadSet | None = None,
+    ) -> None:
+        if not -1.0 <= negative_threshold < positive_threshold <= 1.0:
+            raise ValueError("need -1 <= negative_threshold < positive_threshold <= 1")
+        self.rules = SentimentRules(positive_threshold=positive_threshold)
+        self.negative_threshold = negative_threshold
+        self.positive_threshold = positive_threshold
+        self._heads = heads or HeadSet.load()
+        self.version = f"sentiment-2+{self._heads.version}"
+
+    def analyze(
+        self,
+        text: str,
+        *,
+        language: str | None = None,
+        history: Sequence[str] = (),
+        main_vector: Vector | None = None,
+        han_vector: Vector | None = None,
+    ) -> Sentiment:
+        """``main_vector`` and ``han_vector`` are the message's sentence vectors as the bot
+        computed them for retrieval; without the one its language needs, the rules-only head
+        judges."""
+        text = text.strip()[:_MAX_CHARS]
+        if not text:
+            return Sentiment("neutral", 0.0, ())
+        zh = (language or detect_language(text)).startswith("zh")
+        reading = self.rules.read(text, zh=zh, history=history)
+        lang = "zh" if zh else "en"
+        vector = han_vector if zh else main_vector
+        key = head_key(lang, "han" if zh else "main")
+        if vector is None or key not in self._heads.heads:
+            key, features = head_key(lang, "rules"), reading.features
+        else:
+            features = np.concatenate([np.asarray(vector, dtype=np.float32), reading.features])
+        head = self._heads.heads[key]
+        negative = head.probability(features)
+        if key.endswith("-rules"):
+            # Without the vector the rules head is no better than the rules (tweets and reviews
+            # taught it to read plain Chinese questions as complaints), so the rules label as
+            # before and the head only reports its probability.
+            return Sentiment(
+                self._rules_label(reading, strict=False),
+                round(reading.score, 4),
+                reading.signals,
+                round(negative, 4),
+                key,
+            )
+        return self._judge(reading, negative, head.threshold, key)
+
+    def _rules_label(self, reading: RuleReading, *, strict: bool) -> str:
+        """The rules' own label. ``strict`` (beside a head, which has seen the score): only a
+        support cue or a very negative score makes it negative, as tweets and reviews cannot
+        have taught a head those cues."""
+        score = reading.score
+        cue = any(c in reading.signals for c in _CUES)
+        if score <= self.negative_threshold and (not strict or cue or score <= _STRONG_NEGATIVE):
+            return "negative"
+        return "positive" if score >= self.positive_threshold else "neutral"
+
+    def _judge(
+        self, reading: RuleReading, negative: float, threshold: float, key: str
+    ) -> Sentiment:
+        if negative < threshold:
+            label = self._rules_label(reading, strict=True)
+            return Sentiment(
+                label, round(reading.score, 4), reading.signals, round(negative, 4), key
+            )
+        # A complaint the rules read as calm gets a moderate score: -0.25 at the threshold,
+        # -0.5 when certain, never low enough to hand off on its own.
+        pull = -0.25 - 0.25 * (negative - threshold) / max(1e-6, 1.0 - threshold)
+        score = min(reading.score, pull)
+        return Sentiment("negative", round(score, 4), reading.signals, round(negative, 4), key)
 
 
 MIN_TREND_MESSAGES = 3

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -28,11 +28,13 @@ __all__ = [
     "ConversationState",
     "EventPublic",
     "InvalidTokenError",
+    "TokenExpiredError",
     "append_event",
     "authenticate",
     "events_after",
     "find_client_event",
     "new_conversation",
+    "rotate_token",
 ]
 
 
@@ -48,11 +50,20 @@ class InvalidTokenError(KefuError):
     status = 401
 
 
+class TokenExpiredError(KefuError):
+    code = "token_expired"
+    status = 401
+
+
 class Conversation(SQLModel, table=True):
     __tablename__ = "conversation"
 
     id: str = Field(primary_key=True, max_length=32)
+    # Only the SHA-256 of the customer's token is kept; the token itself is shown once.
     token_hash: str = Field(max_length=64)
+    # Fixed at issue (no sliding): a leaked token dies at this time even if the thief keeps
+    # using it. The customer's widget rotates it to get a fresh one (``rotate_token``).
+    token_expires_at: datetime = Field(sa_type=UTCDateTime)
     state: str = Field(default=ConversationState.bot, max_length=24, index=True)
     language: str | None = Field(default=None, max_length=8)
     customer_name: str | None = Field(default=None, max_length=128)
@@ -127,6 +138,7 @@ def _hash(token: str) -> str:
 def new_conversation(
     session: Session,
     *,
+    token_ttl: timedelta,
     language: str | None = None,
     name: str | None = None,
     email: str | None = None,
@@ -137,6 +149,7 @@ def new_conversation(
     conversation = Conversation(
         id=uuid.uuid4().hex,
         token_hash=_hash(token),
+        token_expires_at=utcnow() + token_ttl,
         language=language,
         customer_name=name,
         customer_email=email,
@@ -153,7 +166,41 @@ def authenticate(session: Session, conversation_id: str, token: str | None) -> C
         raise NotFoundError("no such conversation")
     if not token or not hmac.compare_digest(conversation.token_hash, _hash(token)):
         raise InvalidTokenError("the conversation token is missing or wrong")
+    if conversation.token_expires_at <= utcnow():
+        raise TokenExpiredError(
+            "the conversation token has expired; start a new conversation",
+            details=[
+                {"code": "token_expired", "expired_at": conversation.token_expires_at.isoformat()}
+            ],
+        )
     return conversation
+
+
+def rotate_token(
+    session: Session, conversation_id: str, token: str | None, *, token_ttl: timedelta
+) -> tuple[Conversation, str]:
+    """Replace a valid token by a new one; the old one stops working when this commits.
+
+    The swap is conditional on the old hash, so of two rotations with the same token only one
+    succeeds and the other gets ``invalid_token``: no client is left holding a dead token it
+    was just given.
+    """
+    conversation = authenticate(session, conversation_id, token)
+    new_token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + token_ttl
+    swapped = session.execute(
+        update(Conversation)
+        .where(
+            col(Conversation.id) == conversation_id,
+            col(Conversation.token_hash) == conversation.token_hash,
+        )
+        .values(token_hash=_hash(new_token), token_expires_at=expires_at)
+        .execution_options(synchronize_session=False)
+    )
+    if swapped.rowcount != 1:  # type: ignore[attr-defined]
+        raise InvalidTokenError("the conversation token is missing or wrong")
+    session.refresh(conversation)
+    return conversation, new_token
 
 
 def append_event(
@@ -202,12 +249,16 @@ def find_client_event(
     ).first()
 
 
+# One page of a conversation's events over REST; ``has_more`` says another follows.
+EVENTS_PAGE = 1000
+
+
 def events_after(
     session: Session,
     conversation_id: str,
     after: int,
     *,
-    limit: int = 1000,
+    limit: int = EVENTS_PAGE,
     include_internal: bool = False,
 ) -> list[ConversationEvent]:
     """Events past ``after`` in order; staff-only ones only when ``include_internal``."""

@@ -12,6 +12,8 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
+from .text import loads_stored_json
+
 __all__ = ["UTCDateTime", "make_engine", "session_scope"]
 
 
@@ -21,7 +23,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         # The engine is shared by the event loop's worker threads.
         connect_args["check_same_thread"] = False
         connect_args["timeout"] = 30
-    engine = create_engine(url, echo=echo, connect_args=connect_args, pool_pre_ping=True)
+    engine = create_engine(
+        url,
+        echo=echo,
+        connect_args=connect_args,
+        pool_pre_ping=True,
+        # Rows stored before text was checked may hold a lone surrogate: read them safely.
+        json_deserializer=loads_stored_json,
+    )
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -61,6 +61,7 @@ class JobRegistry:
     def __init__(self) -> None:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
 
     def start(self, kind: str, actor: str, work: Work, *, exclusive: bool = True) -> Job:
         """Run ``work`` in a thread; with ``exclusive``, refuse while one of its kind runs."""
@@ -75,10 +76,23 @@ class JobRegistry:
             job = Job(id=uuid.uuid4().hex[:12], kind=kind, actor=actor)
             self._jobs[job.id] = job
             self._forget_old()
-        threading.Thread(
+        thread = threading.Thread(
             target=self._run, args=(job, work), name=f"job-{kind}", daemon=True
-        ).start()
+        )
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
         return job
+
+    def wait_idle(self) -> None:
+        """Until every running job has ended: the server stops only after the work it accepted
+        (an import's one transaction would otherwise die with the process)."""
+        with self._lock:
+            running = [t for t in self._threads if t.is_alive()]
+        if running:
+            log.info("waiting for %d running job(s) to finish", len(running))
+        for thread in running:
+            thread.join()
 
     def get(self, job_id: str) -> Job:
         job = self._jobs.get(job_id)

@@ -8,7 +8,7 @@ a conversation, so the handoff dispatcher can react; the ``staff`` channel reach
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from .broker import Broker
 from .conversations import ConversationEvent, EventPublic
 from .errors import KefuError
+from .frames import FrameTooLargeError, parse_frame
 
 __all__ = [
     "ACTIVITY_CHANNEL",
@@ -35,6 +36,7 @@ ACTIVITY_CHANNEL = "activity"
 STAFF_CHANNEL = "staff"
 
 EventBody = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 async def publish_events(broker: Broker, events: list[ConversationEvent]) -> None:
@@ -76,7 +78,8 @@ class SeqFeed:
         self.sent = max(0, sent)
 
     async def catch_up(self) -> None:
-        await self.deliver(await self._fetch_after(self.sent))
+        """Send every stored event past ``sent``, a page at a time, however many there are."""
+        await self._fill(before=None)
 
     async def deliver(self, bodies: list[EventBody]) -> None:
         for body in bodies:
@@ -84,13 +87,25 @@ class SeqFeed:
             if seq <= self.sent:
                 continue
             if seq > self.sent + 1:
-                for missed in await self._fetch_after(self.sent):
-                    if int(missed["seq"]) < seq:
-                        await self._send(missed)
+                await self._fill(before=seq)
                 # Anything still missing below ``seq`` is hidden from this viewer: events of one
                 # conversation commit in seq order, so none can appear later.
                 self.sent = max(self.sent, seq - 1)
             await self._send(body)
+
+    async def _fill(self, *, before: int | None) -> None:
+        """Send stored events past ``sent`` (below ``before``) page by page until none is left.
+
+        A page read from the database is complete up to its last ``seq`` (commits follow seq
+        order), so the position moves past events this viewer may not read without a re-read.
+        """
+        while before is None or self.sent < before - 1:
+            fetched = await self._fetch_after(self.sent)
+            page = [body for body in fetched if before is None or int(body["seq"]) < before]
+            for body in page:
+                await self._send(body)
+            if not page or len(page) < len(fetched):
+                return
 
     async def _send(self, body: EventBody) -> None:
         seq = int(body["seq"])
@@ -106,28 +121,48 @@ async def receive_frames(
     handle: Callable[[dict[str, Any]], Awaitable[None]],
     error: Callable[..., Awaitable[None]],
 ) -> None:
-    """Read JSON-object frames until the socket closes, handing each to ``handle``.
+    """Read frames until the socket closes, handing each JSON object to ``handle``.
 
-    A malformed frame, or a ``KefuError`` from handling one, becomes an error frame with a code
-    (and the frame's ``client_id`` and ``conversation_id``, so a client can tell which failed);
-    the socket stays open.
+    The one error path of both sockets: a frame ``parse_frame`` refuses, or a ``KefuError``
+    from handling one, becomes an error frame with a code (and the frame's ``client_id`` and
+    ``conversation_id``, so a client can tell which failed); the socket stays open. Only a
+    frame too large to read is abusive enough to close the socket (code 1009). A bug in a
+    handler is logged once and answered with ``internal_error``; the socket still stays open.
     """
     while True:
-        raw = await ws.receive_text()
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+        frame: dict[str, Any] = {}
         try:
-            frame = json.loads(raw)
-        except json.JSONDecodeError:
-            await error("invalid_json", "the frame is not JSON")
-            continue
-        if not isinstance(frame, dict):
-            await error("invalid_frame", "a frame must be a JSON object")
-            continue
-        try:
+            frame = parse_frame(message.get("text"))
             await handle(frame)
+        except FrameTooLargeError as exc:
+            await error(exc.code, exc.message)
+            await ws.close(code=1009, reason="frame too large")
+            return
         except KefuError as exc:
             detail = next((d.get("code") for d in exc.details if "code" in d), None)
-            about = {k: frame[k] for k in ("client_id", "conversation_id") if k in frame}
-            await error(str(detail or exc.code), exc.message, **about)
+            await error(str(detail or exc.code), exc.message, **_about(frame))
+        except WebSocketDisconnect:
+            raise
+        except Exception:
+            log.exception("could not handle a %s frame", _kind(frame))
+            await error("internal_error", "the server could not handle this frame", **_about(frame))
+
+
+def _about(frame: dict[str, Any]) -> dict[str, str]:
+    """The ids an error frame repeats, when they are short strings (checked by the parser)."""
+    return {
+        key: frame[key]
+        for key in ("client_id", "conversation_id")
+        if isinstance(frame.get(key), str) and len(frame[key]) <= 64
+    }
+
+
+def _kind(frame: dict[str, Any]) -> str:
+    kind = frame.get("type")
+    return repr(kind[:32]) if isinstance(kind, str) else "malformed"
 
 
 async def until_first_ends(

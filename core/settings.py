@@ -59,15 +59,42 @@ class Settings(BaseSettings):
     # Realtime fan-out: memory:// in one process, redis://host:port/db across several.
     broker_url: str = "memory://"
 
+    # Each server process follows the knowledge base's revision log this often, applying what
+    # any process changed to its own FAQ index. An index behind the database for longer than
+    # the grace is stale: the bot waits at most that long for it, then answers from no FAQ.
+    kb_follow_seconds: float = Field(default=0.25, gt=0, le=10)
+    kb_stale_after_seconds: float = Field(default=0.5, ge=0, le=60)
+
     # Customer chat.
     max_message_chars: int = Field(default=2000, ge=1)
+    # A customer's token opens the transcript; it expires this long after it was issued (no
+    # sliding) and the widget rotates it once half of this has passed (docs/protocol.md).
+    customer_token_ttl_days: float = Field(default=30.0, gt=0)
     faq_answer_score: float = Field(default=0.62, ge=0.0, le=1.0)
     faq_clarify_score: float = Field(default=0.40, ge=0.0, le=1.0)
     # For Chinese messages; without a Han model (han_embedding_model "") 0.50 and 0.30 fit.
     faq_answer_score_zh: float = Field(default=0.60, ge=0.0, le=1.0)
     faq_clarify_score_zh: float = Field(default=0.45, ge=0.0, le=1.0)
+    # With the answer model learned from the knowledge base (bot/answer_service.py): answer when
+    # the calibrated chance of being right is at least this; offer the entry from the lower one.
+    # The score thresholds above then judge only entries the model has not learned yet.
+    answer_model: bool = True
+    faq_answer_probability: float = Field(default=0.7, ge=0.0, le=1.0)
+    # ... or at least this when retrieval's score passes and both pick the same entry.
+    faq_agree_probability: float = Field(default=0.6, ge=0.0, le=1.0)
+    faq_clarify_probability: float = Field(default=0.3, ge=0.0, le=1.0)
+    # An intent whose rule hands off (payment_anomaly, complaint) does so from this calibrated
+    # chance of being right.
+    handoff_intent_probability: float = Field(default=0.9, ge=0.0, le=1.0)
     max_consecutive_misses: int = Field(default=2, ge=1)
     escalate_sentiment_score: float = Field(default=-0.6, ge=-1.0, le=0.0)
+    # A "typing" pause before the bot's reply is written, so it does not appear inhumanly fast.
+    bot_reply_delay_ms: int = Field(default=0, ge=0, le=120_000)
+    # Every bot turn is a row (pending_bot_turn) until its reply commits. The process working on
+    # it holds a lease it renews while alive; any process's sweep takes over a turn whose lease
+    # ran out (its holder crashed). Longer leases mean later recovery, never a double reply.
+    bot_turn_lease_seconds: float = Field(default=15.0, gt=0)
+    bot_turn_sweep_seconds: float = Field(default=2.0, gt=0)
 
     # Sites allowed to embed the widget (the customer API is called cross-origin from them);
     # ["*"] lets any site embed it. Staff APIs need the session cookie, which is never sent
@@ -100,6 +127,9 @@ class Settings(BaseSettings):
     # An online agent whose last console socket has been gone this long is set away, so no new
     # chats are assigned to a closed browser; a reconnect within it changes nothing.
     agent_away_after_seconds: float = Field(default=60.0, gt=0)
+    # Each process marks its open console sockets alive in the database this often; a socket
+    # not marked for three beats belongs to a process that died and no longer counts.
+    agent_console_heartbeat_seconds: float = Field(default=10.0, gt=0)
 
     @property
     def resolved_database_url(self) -> str:

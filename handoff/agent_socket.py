@@ -8,8 +8,9 @@ alone would let another site's page open the socket in the agent's name.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections import Counter
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,8 +21,9 @@ from starlette.concurrency import run_in_threadpool
 
 from core.auth import COOKIE, Actor
 from core.broker import Broker
-from core.conversations import EventPublic
+from core.conversations import EVENTS_PAGE, EventPublic
 from core.errors import KefuError
+from core.frames import FrameRefusedError, frame_text
 from core.realtime import (
     STAFF_CHANNEL,
     SeqFeed,
@@ -32,8 +34,10 @@ from core.realtime import (
     until_first_ends,
 )
 from core.staff import Role, resolve_session
+from core.text import MAX_SEQ, check_seq
 
 from .desk import HandoffDesk
+from .presence import close_console, mark_alive, open_console, sweep_consoles
 
 __all__ = ["ConsoleSockets", "router"]
 
@@ -43,47 +47,81 @@ MAX_SUBSCRIPTIONS = 50
 
 
 class ConsoleSockets:
-    """Each agent's open console sockets in this process. When an online agent's last socket
-    has been gone for the desk's ``away_after_disconnect``, they are set away, so automatic
-    assignment stops sending chats to a closed browser. A reconnect in time cancels that.
+    """This process's open console sockets, each a row in ``agent_console`` that every process
+    counts (``handoff.presence``). When none of an online agent's consoles, on any process, has
+    been open for the desk's ``away_after_disconnect``, they are set away, so automatic
+    assignment stops sending chats to a closed browser. A reconnect in time changes nothing.
 
-    Counted per process: with several processes behind one broker, an agent connected to
-    another process can be set away here (they set themselves online again).
+    Sockets are marked alive every ``heartbeat`` seconds; a process that dies stops marking
+    them, and three missed beats later they stop counting.
     """
 
-    def __init__(self, desk: HandoffDesk, broker: Broker) -> None:
+    def __init__(self, desk: HandoffDesk, broker: Broker, *, heartbeat: float = 10.0) -> None:
         self._desk = desk
         self._broker = broker
-        self._open: Counter[int] = Counter()
-        self._timers: dict[int, asyncio.Task[None]] = {}
+        self._heartbeat = heartbeat
+        self._open: dict[str, int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._beating: asyncio.Task[None] | None = None
 
-    def opened(self, user_id: int) -> None:
-        self._open[user_id] += 1
-        timer = self._timers.pop(user_id, None)
-        if timer is not None:
-            timer.cancel()
+    @property
+    def _away_after(self) -> timedelta:
+        return self._desk.config.away_after_disconnect
 
-    def closed(self, user_id: int) -> None:
-        self._open[user_id] -= 1
-        if self._open[user_id] <= 0:
-            del self._open[user_id]
-            self._timers[user_id] = asyncio.create_task(self._away_later(user_id))
+    def start(self) -> None:
+        self._beating = asyncio.create_task(self._beat())
 
-    async def _away_later(self, user_id: int) -> None:
-        await asyncio.sleep(self._desk.config.away_after_disconnect.total_seconds())
-        self._timers.pop(user_id, None)
-        if self._open[user_id]:
-            return
+    async def opened(self, user_id: int) -> str:
+        console_id = await run_in_threadpool(open_console, self._desk.engine, user_id)
+        self._open[console_id] = user_id
+        return console_id
+
+    def closed(self, console_id: str) -> None:
+        """Recorded by a task of its own, so a socket ended by cancellation still closes."""
+        self._open.pop(console_id, None)
+        task = asyncio.create_task(self._after_close(console_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _after_close(self, console_id: str) -> None:
         try:
-            if await run_in_threadpool(self._desk.set_away_if_online, user_id):
-                await notify_activity(self._broker)
+            await run_in_threadpool(close_console, self._desk.engine, console_id)
+            # Just past the away time, when this close can first decide anything.
+            await asyncio.sleep(self._away_after.total_seconds() + 0.05)
+            await self.sweep()
         except Exception:  # a task nobody awaits: say what went wrong rather than lose it
-            log.exception("could not set agent %s away after their console closed", user_id)
+            log.exception("could not record that console %s closed", console_id)
+
+    async def sweep(self) -> None:
+        away = await run_in_threadpool(
+            lambda: sweep_consoles(
+                self._desk.engine,
+                away_after=self._away_after,
+                expiry=timedelta(seconds=3 * self._heartbeat),
+            )
+        )
+        if away:
+            await notify_activity(self._broker)
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat)
+            try:
+                await run_in_threadpool(mark_alive, self._desk.engine, list(self._open))
+                # Also notices agents whose consoles were on a process that died.
+                await self.sweep()
+            except Exception:
+                log.exception("could not mark this process's consoles alive")
 
     async def close(self) -> None:
-        for timer in self._timers.values():
-            timer.cancel()
-        self._timers.clear()
+        tasks = [*self._tasks, *([self._beating] if self._beating else [])]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        self._beating = None
 
 
 def _actor(ws: WebSocket) -> Actor | None:
@@ -115,7 +153,7 @@ class _AgentSocket:
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self._send_lock:
-            await self.ws.send_json(frame)
+            await self.ws.send_text(frame_text(frame))
 
     async def error(self, code: str, message: str, **extra: Any) -> None:
         await self.send({"type": "error", "code": code, "message": message, **extra})
@@ -148,7 +186,7 @@ class _AgentSocket:
         async def fetch_after(seq: int) -> list[dict[str, Any]]:
             events = await run_in_threadpool(
                 lambda: self.desk.events(
-                    conversation_id=conversation_id, actor=self.actor, after=seq
+                    conversation_id=conversation_id, actor=self.actor, after=seq, limit=EVENTS_PAGE
                 )
             )
             return [EventPublic.of(e).model_dump(mode="json") for e in events]
@@ -192,17 +230,19 @@ class _AgentSocket:
         elif kind == "typing":
             await self.typing(conversation_id, frame.get("typing", True))
         else:
-            await self.error("unknown_type", f"unknown frame type {kind!r}")
+            raise FrameRefusedError("unknown_type", f"unknown frame type {kind!r:.60}")
 
     async def subscribe(self, conversation_id: object, last_seq: object) -> None:
-        if not isinstance(conversation_id, str) or not isinstance(last_seq, int) or last_seq < 0:
-            await self.error(
-                "invalid_subscribe", "'conversation_id' must be a string, 'last_seq' an integer ≥ 0"
+        position = check_seq(last_seq)
+        if not isinstance(conversation_id, str) or position is None:
+            raise FrameRefusedError(
+                "invalid_subscribe",
+                f"'conversation_id' must be a string, 'last_seq' an integer from 0 to {MAX_SEQ}",
             )
-            return
         if len(self.open) >= MAX_SUBSCRIPTIONS and conversation_id not in self.open:
-            await self.error("too_many_subscriptions", f"at most {MAX_SUBSCRIPTIONS} open chats")
-            return
+            raise FrameRefusedError(
+                "too_many_subscriptions", f"at most {MAX_SUBSCRIPTIONS} open chats"
+            )
         await run_in_threadpool(
             lambda: self.desk.check_conversation(conversation_id=conversation_id, actor=self.actor)
         )
@@ -212,18 +252,21 @@ class _AgentSocket:
         scope = anyio.CancelScope()
         self.open[conversation_id] = scope
         assert self.group is not None
-        self.group.start_soon(self.follow, conversation_id, last_seq, scope)
+        self.group.start_soon(self.follow, conversation_id, position, scope)
 
     async def reply(self, frame: dict[str, Any]) -> None:
         ticket_id, client_id = frame.get("ticket_id"), frame.get("client_id")
-        if not isinstance(ticket_id, int) or (
-            client_id is not None
-            and (not isinstance(client_id, str) or not 0 < len(client_id) <= 64)
+        if (
+            isinstance(ticket_id, bool)
+            or not isinstance(ticket_id, int)
+            or (
+                client_id is not None
+                and (not isinstance(client_id, str) or not 0 < len(client_id) <= 64)
+            )
         ):
-            await self.error(
+            raise FrameRefusedError(
                 "invalid_message", "a message needs an integer 'ticket_id' and a short 'client_id'"
             )
-            return
         event, created = await run_in_threadpool(
             lambda: self.desk.reply(
                 ticket_id=ticket_id, actor=self.actor, text=frame.get("text"), client_id=client_id
@@ -243,11 +286,11 @@ class _AgentSocket:
 
     async def typing(self, conversation_id: object, typing: object) -> None:
         if not isinstance(conversation_id, str) or not isinstance(typing, bool):
-            await self.error("invalid_typing", "'conversation_id' and a boolean 'typing' needed")
-            return
+            raise FrameRefusedError(
+                "invalid_typing", "'conversation_id' and a boolean 'typing' needed"
+            )
         if conversation_id not in self.open:
-            await self.error("not_subscribed", "subscribe to the conversation first")
-            return
+            raise FrameRefusedError("not_subscribed", "subscribe to the conversation first")
         await publish_frame(
             self.broker,
             conversation_id,
@@ -271,7 +314,7 @@ async def agent_socket(ws: WebSocket) -> None:
         return
     socket = _AgentSocket(ws, ws.app.state.desk, ws.app.state.broker, actor)
     consoles: ConsoleSockets = ws.app.state.console_sockets
-    consoles.opened(actor.user_id)
+    console_id = await consoles.opened(actor.user_id)
     try:
         await socket.send(
             {"type": "ready", "agent": {"username": actor.name, "display_name": actor.display_name}}
@@ -282,4 +325,4 @@ async def agent_socket(ws: WebSocket) -> None:
 
         await until_first_ends(socket.receive, socket.relay_staff, started=keep)
     finally:
-        consoles.closed(actor.user_id)
+        consoles.closed(console_id)

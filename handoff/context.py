@@ -3,50 +3,35 @@ felt, what the bot understood and answered, and a summary readable in five secon
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from bot.models import Exchange
 from bot.sentiment import sentiment_trend
+from bot.slots import extract_slots
 from core.conversations import Conversation, ConversationEvent
 
 __all__ = ["build_context", "extract_facts", "key_sentences", "summary_line"]
 
-_FACTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    # Chinese mobile numbers, or international ones written with a leading +.
-    ("phone", re.compile(r"(?<!\d)(?:1[3-9]\d{9}|\+\d[\d -]{7,14}\d)(?!\d)")),
-    (
-        "amount",
-        re.compile(
-            r"(?:[$¥€£]\s?\d[\d,]*(?:\.\d{1,2})?|\d[\d,]*(?:\.\d{1,2})?\s?(?:元|块|美元|dollars?|usd|rmb|yuan))",
-            re.I,
-        ),
-    ),
-    # Order, tracking and invoice numbers: six or more digits, maybe with a letter prefix.
-    ("order_number", re.compile(r"(?<![\w.+-])#?[A-Z]{0,4}\d{6,24}(?!\d)")),
-)
 _LOW_INFORMATION = {"human_agent", "greeting", "thanks", "goodbye", "affirm", "deny"}
 
 
 def extract_facts(texts: list[str]) -> list[dict[str, str]]:
-    """Order numbers, emails, phones and amounts, each once, in the order they appear."""
+    """Order numbers, emails, phones and amounts, each once, in the order they appear.
+
+    The bot's own extractor finds them, so the agent sees what the bot understood. Order numbers
+    are shown normalised ("#10482" and "order 10482" are one fact); the rest as written.
+    """
     found: list[dict[str, str]] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for text in texts:
-        taken: list[tuple[int, int]] = []
-        for kind, pattern in _FACTS:
-            for match in pattern.finditer(text):
-                start, end = match.span()
-                if any(start < b and a < end for a, b in taken):
-                    continue
-                taken.append((start, end))
-                value = match.group(0).strip().lstrip("#")
-                if value not in seen:
-                    seen.add(value)
-                    found.append({"kind": kind, "value": value})
+        for slot in extract_slots(text):
+            if (slot.kind, slot.value) in seen:
+                continue
+            seen.add((slot.kind, slot.value))
+            shown = slot.value if slot.kind == "order_number" else slot.text
+            found.append({"kind": slot.kind, "value": shown})
     return found
 
 

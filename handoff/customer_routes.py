@@ -10,9 +10,11 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.chat import ChatService
+from core.api_types import DbInt
 from core.auth import bearer_token as _token
 from core.broker import Broker
 from core.realtime import publish_events
+from core.text import StoredText
 
 from .customer import CustomerDesk, FeedbackPublic, StatusPublic
 
@@ -23,15 +25,16 @@ Authorization = Annotated[str | None, Header()]
 
 
 class OfflineMessageIn(BaseModel):
-    email: str = Field(min_length=3, max_length=254)
-    text: str
-    name: str | None = Field(default=None, max_length=128)
+    email: StoredText = Field(min_length=3, max_length=254)
+    text: StoredText
+    name: StoredText | None = Field(default=None, max_length=128)
 
 
 class FeedbackIn(BaseModel):
-    csat: int
-    nps: int | None = None
-    comment: str | None = None
+    # The desk checks the scales (1-5, 0-10) with its own message; this keeps ints storable.
+    csat: DbInt
+    nps: DbInt | None = None
+    comment: StoredText | None = None
 
 
 def _customers(request: Request) -> CustomerDesk:

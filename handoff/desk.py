@@ -244,10 +244,12 @@ class HandoffDesk:
             if not any(can_see(actor, profile, t) for t in tickets) and actor.role == "agent":
                 raise ForbiddenError("this conversation belongs to another team")
 
-    def events(self, *, conversation_id: str, actor: Actor, after: int) -> list[ConversationEvent]:
+    def events(
+        self, *, conversation_id: str, actor: Actor, after: int, limit: int
+    ) -> list[ConversationEvent]:
         self.check_conversation(conversation_id=conversation_id, actor=actor)
         with Session(self.engine) as session:
-            return events_after(session, conversation_id, after, include_internal=True)
+            return events_after(session, conversation_id, after, limit=limit, include_internal=True)
 
     def claim(
         self, *, ticket_id: int, actor: Actor

@@ -8,10 +8,12 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from core.api_types import DbInt, RowId, SeqNumber
 from core.auth import StaffActor, SupervisorActor
 from core.broker import Broker
-from core.conversations import ConversationEvent, EventPublic
+from core.conversations import EVENTS_PAGE, ConversationEvent, EventPublic
 from core.realtime import notify_activity, publish_events
+from core.text import StoredText
 
 from .agents import AgentPublic
 from .canned import CannedIn, CannedLibrary, CannedPublic
@@ -31,19 +33,19 @@ class ProfileIn(BaseModel):
     teams: list[str] | None = None
     languages: list[str] | None = None
     topics: list[str] | None = None
-    max_chats: int | None = None
+    max_chats: DbInt | None = None
     presence: str | None = Field(default=None, max_length=16)
 
 
 class TextIn(BaseModel):
-    text: str
-    client_id: str | None = Field(default=None, min_length=1, max_length=64)
+    text: StoredText
+    client_id: StoredText | None = Field(default=None, min_length=1, max_length=64)
 
 
 class TransferIn(BaseModel):
-    to_agent: str | None = Field(default=None, max_length=64)
-    to_team: str | None = Field(default=None, max_length=64)
-    note: str | None = None
+    to_agent: StoredText | None = Field(default=None, max_length=64)
+    to_team: StoredText | None = Field(default=None, max_length=64)
+    note: StoredText | None = None
 
 
 class TicketsOut(BaseModel):
@@ -61,6 +63,8 @@ class EventOut(BaseModel):
 
 class EventsOut(BaseModel):
     events: list[EventPublic]
+    # True when more events follow: ask again with ``after`` = the last ``seq`` returned.
+    has_more: bool = False
 
 
 def _desk(request: Request) -> HandoffDesk:
@@ -127,7 +131,7 @@ def list_tickets(
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetail)
-def read_ticket(request: Request, ticket_id: int, actor: StaffActor) -> TicketDetail:
+def read_ticket(request: Request, ticket_id: RowId, actor: StaffActor) -> TicketDetail:
     ticket, context = _desk(request).ticket(ticket_id=ticket_id, actor=actor)
     return TicketDetail(ticket=ticket, context=context)
 
@@ -137,14 +141,19 @@ def read_events(
     request: Request,
     conversation_id: str,
     actor: StaffActor,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: SeqNumber = 0,
 ) -> EventsOut:
-    events = _desk(request).events(conversation_id=conversation_id, actor=actor, after=after)
-    return EventsOut(events=[EventPublic.of(e) for e in events])
+    events = _desk(request).events(
+        conversation_id=conversation_id, actor=actor, after=after, limit=EVENTS_PAGE + 1
+    )
+    return EventsOut(
+        events=[EventPublic.of(e) for e in events[:EVENTS_PAGE]],
+        has_more=len(events) > EVENTS_PAGE,
+    )
 
 
 @router.post("/tickets/{ticket_id}/claim", response_model=TicketPublic)
-async def claim(request: Request, ticket_id: int, actor: StaffActor) -> TicketPublic:
+async def claim(request: Request, ticket_id: RowId, actor: StaffActor) -> TicketPublic:
     ticket, events = await run_in_threadpool(
         lambda: _desk(request).claim(ticket_id=ticket_id, actor=actor)
     )
@@ -155,7 +164,7 @@ async def claim(request: Request, ticket_id: int, actor: StaffActor) -> TicketPu
 @router.post(
     "/tickets/{ticket_id}/messages", response_model=EventOut, status_code=status.HTTP_201_CREATED
 )
-async def reply(request: Request, ticket_id: int, actor: StaffActor, body: TextIn) -> EventOut:
+async def reply(request: Request, ticket_id: RowId, actor: StaffActor, body: TextIn) -> EventOut:
     event, created = await run_in_threadpool(
         lambda: _desk(request).reply(
             ticket_id=ticket_id, actor=actor, text=body.text, client_id=body.client_id
@@ -169,7 +178,7 @@ async def reply(request: Request, ticket_id: int, actor: StaffActor, body: TextI
 @router.post(
     "/tickets/{ticket_id}/notes", response_model=EventOut, status_code=status.HTTP_201_CREATED
 )
-async def add_note(request: Request, ticket_id: int, actor: StaffActor, body: TextIn) -> EventOut:
+async def add_note(request: Request, ticket_id: RowId, actor: StaffActor, body: TextIn) -> EventOut:
     event = await run_in_threadpool(
         lambda: _desk(request).note(ticket_id=ticket_id, actor=actor, text=body.text)
     )
@@ -179,7 +188,7 @@ async def add_note(request: Request, ticket_id: int, actor: StaffActor, body: Te
 
 @router.post("/tickets/{ticket_id}/transfer", response_model=TicketPublic)
 async def transfer(
-    request: Request, ticket_id: int, actor: StaffActor, body: TransferIn
+    request: Request, ticket_id: RowId, actor: StaffActor, body: TransferIn
 ) -> TicketPublic:
     ticket, events = await run_in_threadpool(
         lambda: _desk(request).transfer(
@@ -195,7 +204,7 @@ async def transfer(
 
 
 @router.post("/tickets/{ticket_id}/handback", response_model=TicketPublic)
-async def hand_back(request: Request, ticket_id: int, actor: StaffActor) -> TicketPublic:
+async def hand_back(request: Request, ticket_id: RowId, actor: StaffActor) -> TicketPublic:
     ticket, events = await run_in_threadpool(
         lambda: _desk(request).hand_back(ticket_id=ticket_id, actor=actor)
     )
@@ -204,7 +213,7 @@ async def hand_back(request: Request, ticket_id: int, actor: StaffActor) -> Tick
 
 
 @router.post("/tickets/{ticket_id}/close", response_model=TicketPublic)
-async def close(request: Request, ticket_id: int, actor: StaffActor) -> TicketPublic:
+async def close(request: Request, ticket_id: RowId, actor: StaffActor) -> TicketPublic:
     ticket, events = await run_in_threadpool(
         lambda: _desk(request).close(ticket_id=ticket_id, actor=actor)
     )
@@ -222,7 +231,7 @@ def _canned(request: Request) -> CannedLibrary:
 
 @router.get("/tickets/{ticket_id}/canned")
 def canned_for_ticket(
-    request: Request, ticket_id: int, actor: StaffActor
+    request: Request, ticket_id: RowId, actor: StaffActor
 ) -> dict[str, list[CannedPublic]]:
     conversation = _desk(request).conversation_of(ticket_id=ticket_id, actor=actor)
     fallback = "there" if (conversation.language or "en") != "zh" else "您"
@@ -245,12 +254,12 @@ def create_canned(request: Request, _actor: SupervisorActor, body: CannedIn) -> 
 
 @router.put("/canned/{canned_id}", response_model=CannedPublic)
 def update_canned(
-    request: Request, canned_id: int, _actor: SupervisorActor, body: CannedIn
+    request: Request, canned_id: RowId, _actor: SupervisorActor, body: CannedIn
 ) -> CannedPublic:
     return _canned(request).update(canned_id, body)
 
 
 @router.delete("/canned/{canned_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_canned(request: Request, canned_id: int, _actor: SupervisorActor) -> Response:
+def delete_canned(request: Request, canned_id: RowId, _actor: SupervisorActor) -> Response:
     _canned(request).delete(canned_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

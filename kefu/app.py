@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from analytics.learning_routes import router as learning_router
 from analytics.learning_service import VectorCache
@@ -20,12 +24,16 @@ from analytics.routes import router as analytics_router
 from bot.admin_routes import router as bot_admin_router
 from bot.routes import admin_router as exchanges_router
 from bot.routes import router as chat_router
+from bot.turn_runner import TurnRunner
+from core.api_types import ErrorResponse
 from core.broker import make_broker
 from core.errors import KefuError
 from core.jobs import JobRegistry
 from core.jobs_routes import router as jobs_router
+from core.log_redaction import install_log_redaction
 from core.settings import Settings
 from core.staff_routes import router as staff_router
+from core.text import unstorable_at
 from handoff.agent_socket import ConsoleSockets
 from handoff.agent_socket import router as agent_socket_router
 from handoff.customer_routes import router as handoff_customer_router
@@ -37,34 +45,69 @@ from knowledge_base.routes import router as kb_router
 
 from . import pages
 from .services import Services, build_services
+from .training import refresh_models
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("kefu")
 
 
+async def _thread_pool_drained() -> None:
+    """Until no work handed to the thread pool is still running.
+
+    A socket or request whose task has ended can leave its last database call running in the
+    pool (a replay's page, say). Disposing of the engine under it would leave that connection
+    open until the garbage collector finds it. The pool has no completion event, so this polls.
+    """
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    while limiter.borrowed_tokens:  # noqa: ASYNC110
+        await anyio.sleep(0.01)
+
+
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
+    # Before anything can log: no customer or staff token may reach a log line.
+    install_log_redaction()
     settings = settings or Settings()
     services = build_services(settings, embedder=embedder)
 
     broker = make_broker(settings.broker_url)
     dispatcher = Dispatcher(services.desk, broker, tick_seconds=settings.handoff_tick_seconds)
-    console_sockets = ConsoleSockets(services.desk, broker)
+    console_sockets = ConsoleSockets(
+        services.desk, broker, heartbeat=settings.agent_console_heartbeat_seconds
+    )
+    turns = TurnRunner(services.chat, broker, sweep_seconds=settings.bot_turn_sweep_seconds)
+    jobs = JobRegistry()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        rebuilt = await run_in_threadpool(services.kb.ensure_index)
-        if rebuilt:
+        # Following first: a change another process makes while this one starts is not lost.
+        services.kb.follow(
+            interval=settings.kb_follow_seconds, grace=settings.kb_stale_after_seconds
+        )
+        refreshed = await run_in_threadpool(refresh_models, services)
+        if refreshed.index_rebuilt:
             log.info("rebuilt the FAQ index: %s", services.kb.index.state())
-        await run_in_threadpool(services.intents.start)
         await run_in_threadpool(services.chat.warm_up)
+        services.answers.follow(interval=settings.kb_follow_seconds)
+        # Models are ready: answer what a crashed process left owed, then keep sweeping.
+        turns.start()
         dispatcher.start()
+        console_sockets.start()
         yield
+        # Turns in progress finish first: an escalation needs the desk and the database.
+        await turns.stop()
         await dispatcher.stop()
         await console_sockets.close()
+        # Accepted jobs (imports, reindexing, training) finish before the database goes.
+        await run_in_threadpool(jobs.wait_idle)
+        await run_in_threadpool(services.kb.stop_following)
         # A retraining still running would otherwise outlive the database it reads.
         await run_in_threadpool(services.intents.wait_idle)
+        await run_in_threadpool(services.answers.stop_following)
         await broker.close()
+        # Bounded: a call stuck in the pool must not stop the server from stopping.
+        with anyio.move_on_after(10):
+            await _thread_pool_drained()
         services.engine.dispose()
 
     app = FastAPI(
@@ -72,6 +115,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         version="0.1.0",
         description="Customer-service chatbot with human handoff.",
         lifespan=lifespan,
+        # Every route answers a client error in one shape; this also replaces FastAPI's own
+        # 422 schema, which describes a body ({"detail": [...]}) the app never sends.
+        responses={"4XX": {"model": ErrorResponse, "description": "The request was refused."}},
     )
     app.state.settings = settings
     app.state.services = services
@@ -82,9 +128,10 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.customer_desk = services.customer_desk
     app.state.canned = services.canned
     app.state.dispatcher = dispatcher
+    app.state.turns = turns
     app.state.console_sockets = console_sockets
     app.state.broker = broker
-    app.state.jobs = JobRegistry()
+    app.state.jobs = jobs
     app.state.learning_vectors = VectorCache(services.embedder)
     app.include_router(staff_router)
     app.include_router(kb_router)
@@ -104,6 +151,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.mount("/staff/assets", pages.shared_assets(), name="staff-assets")
     app.mount("/widget", pages.widget_assets(), name="widget-assets")
     _install_error_handlers(app)
+    _install_text_check(app)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.widget_origins,
@@ -127,13 +175,18 @@ def _health(services: Services) -> JSONResponse:
     except Exception as exc:  # any driver error means unreachable, and we say which
         database = f"error: {type(exc).__name__}"
     state = services.kb.index.state()
-    current = database == "ok" and services.kb.index_is_current()
+    current = database == "ok" and services.kb.index_is_fresh()
     model = services.intents.model
     body: dict[str, Any] = {
         "status": "ok" if database == "ok" else "degraded",
         "intents": {
             "model": model.version if model else None,
             "training": services.intents.is_training,
+        },
+        "answers": {
+            "model": services.answers.model.version if services.answers.model else None,
+            "training": services.answers.is_training,
+            "current": services.answers.current,
         },
         "database": database,
         "index": {
@@ -152,10 +205,41 @@ def _error_body(code: str, message: str, details: list[Any]) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+def _install_text_check(app: FastAPI) -> None:
+    """Every path and query string passes the one storable-text check before any route runs:
+    a NUL or a lone surrogate there would reach PostgreSQL (which refuses NUL) as a filter."""
+
+    @app.middleware("http")
+    async def refuse_unstorable_text(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        parts = [("path", request.url.path)]
+        parts += [(f"query.{key}", key) for key in request.query_params]
+        parts += [(f"query.{key}", value) for key, value in request.query_params.multi_items()]
+        for field, value in parts:
+            index = unstorable_at(value)
+            if index is not None:
+                message = f"{field}: a character no database can store at position {index}"
+                return JSONResponse(
+                    _error_body("invalid_text", message, [{"field": field, "message": message}]),
+                    422,
+                )
+        return await call_next(request)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KefuError)
     async def kefu_error(_request: Request, exc: KefuError) -> JSONResponse:
         return JSONResponse(_error_body(exc.code, exc.message, exc.details), exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Routing's own refusals (no such path, wrong method) in the app's shape, not {"detail"}.
+        known = exc.status_code in HTTPStatus._value2member_map_
+        phrase = HTTPStatus(exc.status_code).phrase if known else "error"
+        code = phrase.lower().replace(" ", "_").replace("-", "_")
+        message = exc.detail if isinstance(exc.detail, str) else code
+        return JSONResponse(_error_body(code, message, []), exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

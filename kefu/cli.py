@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from core.db import session_scope
 from core.errors import KefuError
+from core.log_redaction import install_log_redaction
 from core.settings import Settings
 from core.staff import Role, create_user, has_users
 
@@ -24,6 +25,7 @@ from . import db as migrations
 from .evaluation import evaluate_intents, evaluate_retrieval, evaluate_sentiment
 from .progress import progress_bar
 from .services import Services, build_services
+from .training import refresh_models
 
 __all__ = ["main"]
 
@@ -47,8 +49,9 @@ def _services() -> Services:
 
 
 def _train(services: Services) -> None:
-    with progress_bar("Training the intent classifier") as update:
-        model = services.intents.train(progress=update)
+    model = refresh_models(services, progress=progress_bar, retrain=True).intent_model
+    if model is None:
+        return
     metrics = model.metrics
     console.print(
         f"intent model {model.version}: {int(metrics['intents'])} intents, "
@@ -218,6 +221,51 @@ def eval_retrieval(
     )
 
 
+@eval_app.command("decisions")
+def eval_decisions(
+    faqs: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="id,question,answer")],
+    queries: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="text,faq_id (empty: unanswerable)")
+    ],
+    predictions: Annotated[Path, typer.Option(dir_okay=False, help="Output CSV.")],
+    intents: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="text,label: intents to create and train"),
+    ] = None,
+) -> None:
+    """Build a fresh knowledge base from FAQS (and INTENTS) and record the bot's decisions."""
+    from .decision_eval import evaluate_decisions
+
+    try:
+        metrics = evaluate_decisions(
+            Settings(),
+            faqs_path=faqs,
+            queries_path=queries,
+            predictions_path=predictions,
+            intents_path=intents,
+        )
+    except KefuError as exc:
+        raise _fail(exc.message, exc.details) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _fail(str(exc)) from None
+    m = metrics
+    typer.echo(
+        f"known={m.known} answered_right={m.share(m.right):.4f} ({m.right}) "
+        f"answered_wrong={m.share(m.wrong):.4f} ({m.wrong}) "
+        f"clarified_right={m.share(m.clarified_right):.4f} ({m.clarified_right})"
+    )
+    typer.echo(
+        f"unknown={m.unknown} unknown_answered="
+        f"{m.share(m.unknown_answered, of_unknown=True):.4f} ({m.unknown_answered})"
+    )
+    typer.echo("answer threshold on confidence: threshold right wrong unknown_answered")
+    for point in m.curve:
+        typer.echo(
+            f"threshold={point.threshold:.2f} right={point.right:.4f} wrong={point.wrong:.4f} "
+            f"unknown_answered={point.unknown_answered:.4f}"
+        )
+
+
 def _create_user(username: str, role: Role, display_name: str, password: str | None) -> str:
     """Create the account; returns the password, generated when none was given."""
     services = _services()
@@ -299,23 +347,43 @@ def eval_intents(
             f" oos_recall={metrics.oos_recall:.4f} oos_precision={metrics.oos_precision:.4f}"
         )
     typer.echo(line)
+    if metrics.curve:
+        typer.echo("threshold  in_scope_accuracy  oos_recall  oos_precision")
+        for point in metrics.curve:
+            mark = "  <- chosen" if point.threshold == metrics.threshold else ""
+            typer.echo(
+                f"{point.threshold:9.4f}  {point.in_scope_accuracy:17.4f}  "
+                f"{point.oos_recall:10.4f}  {point.oos_precision:13.4f}{mark}"
+            )
 
 
 @eval_app.command("sentiment")
 def eval_sentiment(
-    test: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="CSV with text,label")],
+    test: Annotated[
+        Path,
+        typer.Option(
+            exists=True, dir_okay=False, help="CSV with text,label (negative, neutral, positive)."
+        ),
+    ],
     predictions: Annotated[Path, typer.Option(dir_okay=False, help="Output CSV.")],
 ) -> None:
-    """Run the shipped sentiment analyzer on TEST and print per-class scores."""
+    """Run the shipped sentiment analyzer on TEST, on the vectors the bot computes for each
+    message, and print per-class scores and negative precision, recall and F1."""
     try:
-        scores = evaluate_sentiment(test_path=test, predictions_path=predictions)
+        metrics = evaluate_sentiment(Settings(), test_path=test, predictions_path=predictions)
     except KefuError as exc:
         raise _fail(exc.message) from None
-    for row in scores:
+    for row in metrics.classes:
         typer.echo(
             f"{row.label}: precision={row.precision:.4f} recall={row.recall:.4f} "
             f"f1={row.f1:.4f} support={row.support}"
         )
+    negative = metrics.negative
+    heads = " ".join(f"{name}={count}" for name, count in sorted(metrics.heads.items()))
+    typer.echo(
+        f"negative_precision={negative.precision:.4f} negative_recall={negative.recall:.4f} "
+        f"negative_f1={negative.f1:.4f} heads: {heads}"
+    )
 
 
 @app.command()
@@ -341,5 +409,6 @@ def bench(
 
 
 def main() -> None:
+    install_log_redaction()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app()

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import csv
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
 from bot.intents import train_intent_model
-from bot.sentiment import SentimentAnalyzer
+from bot.sentiment import Sentiment, SentimentAnalyzer
 from core.errors import InvalidInputError
+from core.language import detect_language, han_ratio
 from core.settings import Settings
 from knowledge_base import io as kb_io
-from knowledge_base.embeddings import Embedder, SentenceEmbedder, Vectors, encode_in_batches
+from knowledge_base.embeddings import (
+    Embedder,
+    HanAwareEmbedder,
+    SentenceEmbedder,
+    Vectors,
+    encode_in_batches,
+    load_han_embedder,
+)
 
 from . import db as migrations
 from .progress import progress_bar
@@ -24,7 +34,9 @@ from .services import build_services
 __all__ = [
     "ClassScores",
     "IntentMetrics",
+    "OperatingPoint",
     "RetrievalMetrics",
+    "SentimentMetrics",
     "evaluate_intents",
     "evaluate_retrieval",
     "evaluate_sentiment",
@@ -100,6 +112,20 @@ def evaluate_retrieval(
 
 
 @dataclass(frozen=True)
+class OperatingPoint:
+    """Out-of-scope rejection at one threshold on the calibrated P(right)."""
+
+    threshold: float
+    in_scope_accuracy: float
+    oos_recall: float
+    oos_precision: float
+
+
+# The curve's thresholds; the model's own threshold is added to them.
+CURVE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
+
+
+@dataclass(frozen=True)
 class IntentMetrics:
     examples: int
     accuracy: float
@@ -110,6 +136,8 @@ class IntentMetrics:
     threshold: float
     # Expected calibration error of the top probability on the in-scope queries (10 bins).
     calibration_error: float
+    # With an out-of-scope label: the trade-off over thresholds, lowest threshold first.
+    curve: tuple[OperatingPoint, ...] = ()
 
 
 def _encode_with_progress(embedder: Embedder, texts: list[str], description: str) -> Vectors:
@@ -150,14 +178,21 @@ def evaluate_intents(
         for text, label, guess, p in zip(test_texts, truth, predicted, predictions, strict=True):
             writer.writerow([text, label, guess, f"{p.confidence:.4f}"])
     in_scope = oos_recall = oos_precision = None
+    curve: tuple[OperatingPoint, ...] = ()
     if oos_label is not None:
-        pairs = list(zip(truth, predicted, strict=True))
-        known = [(t, g) for t, g in pairs if t != oos_label]
-        unknown = [(t, g) for t, g in pairs if t == oos_label]
-        rejected = [(t, g) for t, g in pairs if g == oos_label]
-        in_scope = sum(t == g for t, g in known) / max(1, len(known))
-        oos_recall = sum(g == oos_label for _, g in unknown) / max(1, len(unknown))
-        oos_precision = sum(t == oos_label for t, _ in rejected) / max(1, len(rejected))
+        chance = np.asarray([p.in_scope_probability for p in predictions])
+        names = np.asarray([p.name for p in predictions], dtype=object)
+        labels_array = np.asarray(truth, dtype=object)
+        chosen = _operating_point(chance, names, labels_array, oos_label, model.threshold)
+        in_scope, oos_recall, oos_precision = (
+            chosen.in_scope_accuracy,
+            chosen.oos_recall,
+            chosen.oos_precision,
+        )
+        curve = tuple(
+            _operating_point(chance, names, labels_array, oos_label, threshold)
+            for threshold in sorted({*CURVE_THRESHOLDS, model.threshold})
+        )
     known_rows = [i for i, label in enumerate(truth) if label != oos_label]
     return IntentMetrics(
         examples=len(test),
@@ -171,6 +206,26 @@ def evaluate_intents(
             [predictions[i].confidence for i in known_rows],
             [predictions[i].name == truth[i] for i in known_rows],
         ),
+        curve=curve,
+    )
+
+
+def _operating_point(
+    chance: npt.NDArray[np.float64],
+    names: npt.NDArray[np.object_],
+    truth: npt.NDArray[np.object_],
+    oos_label: str,
+    threshold: float,
+) -> OperatingPoint:
+    rejected = chance < threshold
+    unknown = truth == oos_label
+    known = ~unknown
+    right = ~rejected & (names == truth)
+    return OperatingPoint(
+        threshold=float(threshold),
+        in_scope_accuracy=float(right[known].mean()) if known.any() else 0.0,
+        oos_recall=float(rejected[unknown].mean()) if unknown.any() else 0.0,
+        oos_precision=float(unknown[rejected].mean()) if rejected.any() else 0.0,
     )
 
 
@@ -197,10 +252,35 @@ class ClassScores:
     support: int
 
 
+@dataclass(frozen=True)
+class SentimentMetrics:
+    classes: list[ClassScores]
+    # Negative against the rest: what finding complaints needs, whatever the other labels.
+    negative: ClassScores
+    heads: dict[str, int]  # how many messages each head judged
+
+
+def _message_vectors(settings: Settings, texts: list[str]) -> list[tuple[Vectors, Vectors | None]]:
+    """Each text's main vector and, for Han text, its Han vector: what the bot's index computes
+    for a message and hands to sentiment (encoded here in batches, for speed)."""
+    main = SentenceEmbedder(settings.embedding_model)
+    embedder = HanAwareEmbedder(main, load_han_embedder(settings.han_embedding_model))
+    vectors = _encode_with_progress(embedder, texts, "Embedding messages")
+    return [
+        (row[: main.dim], row[main.dim :] if embedder.han and han_ratio(text) > 0 else None)
+        for row, text in zip(vectors, texts, strict=True)
+    ]
+
+
 def evaluate_sentiment(
-    *, test_path: Path, predictions_path: Path, analyzer: SentimentAnalyzer | None = None
-) -> list[ClassScores]:
-    """Run the analyzer as shipped; nothing is trained or tuned on TEST."""
+    settings: Settings,
+    *,
+    test_path: Path,
+    predictions_path: Path,
+    analyzer: SentimentAnalyzer | None = None,
+) -> SentimentMetrics:
+    """Run the analyzer as shipped, on the vectors the bot would have; nothing is trained on
+    TEST. Labels are negative, neutral or positive; a set without neutral works too."""
     rows = _read_csv(test_path, {"text", "label"})
     allowed = {"negative", "neutral", "positive"}
     unknown = {row["label"] for row in rows} - allowed
@@ -209,24 +289,46 @@ def evaluate_sentiment(
             f"labels must be negative, neutral or positive, not {sorted(unknown)}"
         )
     analyzer = analyzer or SentimentAnalyzer()
-    results = []
+    texts = [row["text"] for row in rows]
+    vectors = _message_vectors(settings, texts)
+    results: list[Sentiment] = []
     with progress_bar("Analysing") as update:
-        for number, row in enumerate(rows, start=1):
-            results.append(analyzer.analyze(row["text"]))
+        for number, (text, (main, han)) in enumerate(zip(texts, vectors, strict=True), start=1):
+            language = detect_language(text, default="") or "en"
+            results.append(
+                analyzer.analyze(text, language=language, main_vector=main, han_vector=han)
+            )
             update(number, len(rows))
-    predictions_path.parent.mkdir(parents=True, exist_ok=True)
-    with predictions_path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "label", "predicted", "score"])
-        for row, result in zip(rows, results, strict=True):
-            writer.writerow([row["text"], row["label"], result.label, f"{result.score:.4f}"])
+    _write_sentiment_predictions(predictions_path, rows, results)
     truth = [row["label"] for row in rows]
     guessed = [result.label for result in results]
     labels = sorted({*truth} | {"negative", "positive"})
     precision, recall, f1, support = precision_recall_fscore_support(
         truth, guessed, labels=labels, zero_division=0
     )
-    return [
-        ClassScores(label, float(p), float(r), float(f), int(s))
-        for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
+    classes = [
+        ClassScores(label, float(p), float(r), float(f), int(n))
+        for label, p, r, f, n in zip(labels, precision, recall, f1, support, strict=True)
     ]
+    negative = next(c for c in classes if c.label == "negative")
+    return SentimentMetrics(classes, negative, dict(Counter(r.head for r in results)))
+
+
+def _write_sentiment_predictions(
+    path: Path, rows: list[dict[str, str]], results: list[Sentiment]
+) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label", "predicted", "score", "negative", "head"])
+        for row, result in zip(rows, results, strict=True):
+            writer.writerow(
+                [
+                    row["text"],
+                    row["label"],
+                    result.label,
+                    f"{result.score:.4f}",
+                    f"{result.negative:.4f}",
+                    result.head,
+                ]
+            )

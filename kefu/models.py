@@ -7,8 +7,10 @@ __all__ = ["import_all_models"]
 
 def import_all_models() -> None:
     import analytics.models  # noqa: F401
-    import bot.models  # noqa: F401
+    import bot.models
+    import bot.turns  # noqa: F401
     import core.conversations
     import core.staff  # noqa: F401
-    import handoff.models  # noqa: F401
+    import handoff.models
+    import handoff.presence  # noqa: F401
     import knowledge_base.models  # noqa: F401

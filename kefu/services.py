@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
+from bot.answer_service import FaqAnswerService
 from bot.chat import ChatLimits, ChatService
 from bot.intent_service import IntentService, ModelStore
 from bot.policy import PolicySettings
 from bot.sentiment import SentimentAnalyzer
+from bot.turns import TurnConfig
 from core.db import make_engine
 from core.settings import Settings
 from handoff.canned import CannedLibrary
@@ -35,6 +38,7 @@ class Services:
     desk: HandoffDesk
     customer_desk: CustomerDesk
     canned: CannedLibrary
+    answers: FaqAnswerService
 
 
 def build_services(
@@ -72,6 +76,9 @@ def build_services(
     )
     kb = KnowledgeBase(engine, index)
     intents = IntentService(kb, embedder, ModelStore(settings.models_dir / "intent"))
+    answers = FaqAnswerService(
+        kb, ModelStore(settings.models_dir / "answer"), enabled=settings.answer_model
+    )
     if serving:
         kb.on_intents_changed(intents.retrain_in_background)
     desk = HandoffDesk(engine, DeskConfig.of(settings))
@@ -86,11 +93,23 @@ def build_services(
             faq_clarify_score=settings.faq_clarify_score,
             faq_answer_score_zh=settings.faq_answer_score_zh,
             faq_clarify_score_zh=settings.faq_clarify_score_zh,
+            faq_answer_probability=settings.faq_answer_probability,
+            faq_agree_probability=settings.faq_agree_probability,
+            faq_clarify_probability=settings.faq_clarify_probability,
+            handoff_intent_probability=settings.handoff_intent_probability,
             max_consecutive_misses=settings.max_consecutive_misses,
             escalate_sentiment_score=settings.escalate_sentiment_score,
         ),
-        limits=ChatLimits(max_message_chars=settings.max_message_chars),
+        limits=ChatLimits(
+            max_message_chars=settings.max_message_chars,
+            customer_token_ttl=timedelta(days=settings.customer_token_ttl_days),
+        ),
         escalator=desk,
+        turns=TurnConfig(
+            lease=timedelta(seconds=settings.bot_turn_lease_seconds),
+            reply_delay=settings.bot_reply_delay_ms / 1000,
+        ),
+        answers=answers,
     )
     return Services(
         settings,
@@ -102,4 +121,5 @@ def build_services(
         desk,
         CustomerDesk(desk),
         CannedLibrary(engine),
+        answers,
     )

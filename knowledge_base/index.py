@@ -123,6 +123,11 @@ class FaqIndex:
     def model(self) -> str:
         return self._vectors.name
 
+    @property
+    def vectors(self) -> HanAwareEmbedder:
+        """What turns text into this index's vectors (both blocks)."""
+        return self._vectors
+
     def state(self) -> IndexState:
         with self._lock:
             kind = "ivf" if isinstance(self._dense, faiss.IndexIVF) else "flat"
@@ -133,6 +138,15 @@ class FaqIndex:
                 vectors=len(self._phrasings),
                 kind=kind,
             )
+
+    @property
+    def revision(self) -> int:
+        """The newest FAQ revision this index reflects; -1 before it is loaded or built."""
+        return self._revision
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
 
     def is_current(self, revision: int) -> bool:
         with self._lock:
@@ -272,6 +286,20 @@ class FaqIndex:
                     )
         return sorted(best.values(), key=lambda hit: hit.score, reverse=True)[:k]
 
+    def phrasings(self) -> tuple[list[str], list[str], npt.NDArray[np.float32]]:
+        """Every indexed phrasing's text and entry id with its stored vector, in one snapshot.
+
+        Read back from the index, so learning from the knowledge base encodes nothing again.
+        """
+        with self._lock:
+            vids = sorted(self._phrasings)
+            if not vids:
+                return [], [], np.zeros((0, self._vectors.dim), dtype=np.float32)
+            stored = self._dense.reconstruct_batch(np.asarray(vids, dtype=np.int64))
+            texts = [self._phrasings[v].text for v in vids]
+            entries = [self._phrasings[v].entry_id for v in vids]
+        return texts, entries, np.ascontiguousarray(stored, dtype=np.float32)
+
     def encode_query(
         self, query: str
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
@@ -324,8 +352,10 @@ class FaqIndex:
             pointer.write_text(generation)
             os.replace(pointer, self._dir / "CURRENT")
             _fsync_dir(self._dir)
+            # Another process sharing this directory may be writing a generation of the same
+            # revision right now: only older ones are certainly no one's any more.
             for old in self._dir.glob("gen-*"):
-                if old.name != generation:
+                if old.name != generation and _generation_revision(old.name) < self._revision:
                     shutil.rmtree(old, ignore_errors=True)
 
     def load(self) -> bool:
@@ -368,6 +398,13 @@ def _new_dense(dim: int, vectors: npt.NDArray[np.float32]) -> faiss.Index:
     ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
     # IVF indexes take ids directly and support remove_ids without an IDMap wrapper.
     return ivf
+
+
+def _generation_revision(name: str) -> int:
+    try:
+        return int(name.split("-")[1])
+    except (IndexError, ValueError):
+        return -1
 
 
 def _fsync_dir(path: Path) -> None:

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from .models import KbRevision
 
-__all__ = ["diff_snapshots", "faq_revision_marker", "next_version", "record_revision"]
+__all__ = [
+    "diff_snapshots",
+    "faq_revision_marker",
+    "faq_revisions_after",
+    "intent_revision_ids_after",
+    "intent_revision_marker",
+    "lock_revision_log",
+    "next_version",
+    "record_revision",
+]
+
+# The PostgreSQL advisory lock that serialises writers of the revision log ("kefuKB").
+_LOG_LOCK = 0x6B6566754B42
 
 _IGNORED = frozenset({"version", "updated_at", "created_at", "author"})
 
@@ -63,9 +75,52 @@ def next_version(session: Session, entity: str, entity_id: str) -> int:
     return int(latest or 0) + 1
 
 
+def lock_revision_log(session: Session) -> None:
+    """Make revision ids follow commit order, across processes; call before the first record.
+
+    Every process follows the log by reading past the newest id it has applied. If one
+    transaction could commit id 10 after another had committed id 11, a process that had read
+    up to 11 would never see 10. Holding this lock from the first id a writer takes until its
+    commit hands ids out one writer at a time, in commit order. SQLite admits one writer at a
+    time already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOG_LOCK})
+
+
 def faq_revision_marker(session: Session) -> int:
     """The newest FAQ revision id: the index is current when it was built at this marker."""
     marker = session.exec(
         select(func.max(KbRevision.id)).where(col(KbRevision.entity) == "faq")
     ).one()
     return int(marker or 0)
+
+
+def faq_revisions_after(session: Session, revision: int) -> list[KbRevision]:
+    """The FAQ revisions past ``revision``, in the order they were committed."""
+    return list(
+        session.exec(
+            select(KbRevision)
+            .where(col(KbRevision.entity) == "faq", col(KbRevision.id) > revision)
+            .order_by(col(KbRevision.id))
+        ).all()
+    )
+
+
+def intent_revision_marker(session: Session) -> int:
+    marker = session.exec(
+        select(func.max(KbRevision.id)).where(col(KbRevision.entity) == "intent")
+    ).one()
+    return int(marker or 0)
+
+
+def intent_revision_ids_after(session: Session, revision: int) -> list[int]:
+    return [
+        int(i)
+        for i in session.exec(
+            select(KbRevision.id)
+            .where(col(KbRevision.entity) == "intent", col(KbRevision.id) > revision)
+            .order_by(col(KbRevision.id))
+        ).all()
+        if i is not None
+    ]

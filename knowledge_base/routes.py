@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel
 
+from core.api_types import Offset, SeqNumber
 from core.auth import AdminActor
 from core.jobs import Progress
 from core.jobs_routes import Jobs
@@ -48,7 +49,7 @@ class FaqPage(BaseModel):
 
 
 class RollbackRequest(BaseModel):
-    version: int
+    version: SeqNumber
 
 
 class SearchHit(BaseModel):
@@ -88,7 +89,7 @@ def list_faqs(
     language: str | None = None,
     status_: Annotated[EntryStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> FaqPage:
     flt = EntryFilter(q, category, language, status_, limit, offset)
     items, total = kb.list_entries(flt)
@@ -181,7 +182,7 @@ def audit_trail(
     author: Annotated[str | None, Query(max_length=128)] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AuditPage:
     """Who changed what in the knowledge base, and when; newest first."""
     rows, total = kb.audit(
@@ -267,17 +268,36 @@ def _import_result(report: ImportReport) -> ImportResult:
     return ImportResult(**vars(report))
 
 
-@router.get("/export")
+_TEXT = {"schema": {"type": "string"}}
+_OBJECT = {"schema": {"type": "object"}}
+# What /export sends, by format; documented so clients (and the OpenAPI checks) expect them.
+_EXPORT_TYPES = {"csv": "text/csv", "json": "application/json", "yaml": "application/yaml"}
+
+
+@router.get(
+    "/export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The knowledge base as a file in the chosen format.",
+            "content": {
+                "application/json": _OBJECT,
+                "application/yaml": _OBJECT,
+                "text/csv": _TEXT,
+                "text/markdown": _TEXT,
+            },
+        }
+    },
+)
 def export_file(
     kb: KB,
     _actor: AdminActor,
     fmt: Annotated[kb_io.FileFormat, Query(alias="format")] = kb_io.FileFormat.json,
 ) -> Response:
     body = kb_io.dump(kb.all_entries(), kb.list_intents(), fmt)
-    media = {"csv": "text/csv", "json": "application/json", "yaml": "application/yaml"}
     return Response(
         body,
-        media_type=f"{media.get(fmt, 'text/markdown')}; charset=utf-8",
+        media_type=f"{_EXPORT_TYPES.get(fmt, 'text/markdown')}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="kefu-kb.{fmt}"'},
     )
 

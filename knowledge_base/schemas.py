@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from core.api_types import NotNull, SeqNumber
 from core.language import SUPPORTED_LANGUAGES, detect_language
 
 __all__ = [
@@ -114,15 +115,17 @@ def resolve_entry(data: FaqEntryCreate) -> FaqEntryCreate:
 class FaqEntryUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: Question | None = None
-    alternatives: Alternatives | None = None
-    answer: Answer | None = None
-    category: Category | None = None
-    language: Language | None = None
-    tags: list[Tag] | None = None
-    status: EntryStatus | None = None
-    expected_version: int | None = Field(
-        default=None, description="Reject the edit with 409 if the entry has moved on since."
+    # A field left out keeps its value; null is refused (422): none of them can be empty.
+    question: NotNull[Question] = None
+    alternatives: NotNull[Alternatives] = None
+    answer: NotNull[Answer] = None
+    category: NotNull[Category] = None
+    language: NotNull[Language] = None
+    tags: NotNull[list[Tag]] = None
+    status: NotNull[EntryStatus] = None
+    expected_version: SeqNumber | None = Field(
+        default=None,
+        description="Reject the edit with 409 if the entry has moved on since; null: no check.",
     )
 
 
@@ -179,11 +182,15 @@ class IntentCreate(BaseModel):
 class IntentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    description: Description | None = None
-    action: IntentAction | None = None
-    responses: Responses | None = None
-    examples: Examples | None = None
-    expected_version: int | None = None
+    # As for FAQ entries: leave a field out to keep it; null is refused.
+    description: NotNull[Description] = None
+    action: NotNull[IntentAction] = None
+    responses: NotNull[Responses] = None
+    examples: NotNull[Examples] = None
+    expected_version: SeqNumber | None = Field(
+        default=None,
+        description="Reject the edit with 409 if the intent has moved on since; null: no check.",
+    )
 
 
 class IntentPublic(BaseModel):

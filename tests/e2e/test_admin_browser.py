@@ -1,8 +1,9 @@
 """The admin console in Debian's chromium against live servers: editing an FAQ entry and the
 bot answering with it at once, imports (a bad file refused whole, with its line named), the
 learning loop turning an unanswered cluster into an entry, the dashboard's numbers against a
-hand-counted fixture, testing the bot, retraining with review and activation, history and
-rollback, staff management, and a non-admin being turned away.
+hand-counted fixture, testing the bot (with the answer model's chance of being right),
+retraining both models with review and activation, history and rollback, staff management,
+and a non-admin being turned away.
 
 The page is driven only through the browser; customers and setup go through the public HTTP
 API, as the widget and the other consoles would.
@@ -14,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -258,6 +260,9 @@ def test_the_bot_explains_intent_scores_and_decision(
     expect(result.locator("[data-testid=test-intent-confidence]")).to_contain_text(
         f"{intent['confidence']:.3f}".rstrip("0").rstrip(".")
     )
+    expect(result.locator("[data-testid=test-intent-probability]")).to_contain_text(
+        f"{intent['probability']:.3f}".rstrip("0").rstrip(".")
+    )
     expect(result.locator("[data-testid=test-runners-up] li")).to_have_count(
         len(intent["runners_up"])
     )
@@ -316,6 +321,122 @@ def test_retraining_shows_progress_and_metrics_and_activation_switches_the_model
         f"[data-testid=model-row][data-version='{before['current']}'] [data-testid=model-activate]"
     )
     expect(back).to_have_text("Roll back to this")
+
+
+def answer_model_ready(server: LiveServer) -> dict[str, Any]:
+    """/healthz's answer model once it is trained on the index as it is now (earlier tests
+    edit entries, which retrains it in the background)."""
+
+    def ready() -> dict[str, Any] | None:
+        answers: dict[str, Any] = httpx.get(f"{server.url}/healthz").json()["answers"]
+        return answers if answers["model"] and answers["current"] else None
+
+    return eventually(ready, what="the answer model trained on the current index", timeout=180)
+
+
+def to_fixed(value: float, digits: int) -> str:
+    """``value`` as JavaScript's toFixed writes it: half up on the exact binary value (Python's
+    format rounds half to even, so 0.8125 would differ)."""
+    return str(Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def trimmed(value: float, digits: int) -> str:
+    """The console's trimNumber: toFixed without trailing zeros."""
+    return to_fixed(value, digits).rstrip("0").rstrip(".")
+
+
+def test_the_bot_shows_the_answer_models_chance_against_its_thresholds(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    answer_model_ready(live_server)
+    text = "How long does delivery take?"
+    expected = live_server.admin().post("/api/admin/bot/test", json={"text": text}).json()
+    model = expected["answer_model"]
+    assert model is not None, expected
+    assert model["entry_id"] == "en-delivery-time", model
+    page = open_admin(new_page, live_server, "test")
+    page.fill("[data-testid=test-text]", text)
+    page.click("[data-testid=test-submit]")
+
+    card = page.locator("[data-testid=test-answer-model]")
+    expect(card.locator("[data-testid=test-answer-probability]")).to_have_text(
+        f"P(right) {to_fixed(model['probability'], 2)} — answers at ≥ "
+        f"{to_fixed(model['answer_at'], 2)}, suggests at ≥ {to_fixed(model['suggest_at'], 2)}"
+    )
+    expect(card.locator("[data-testid=test-answer-entry]")).to_contain_text("en-delivery-time")
+    expect(card.locator("[data-testid=test-answer-used]")).to_contain_text(
+        "used: the decision" if model["used"] else "not used"
+    )
+    signals = card.locator("[data-testid=test-answer-signal]")
+    expect(signals).to_have_count(len(model["evidence"]))
+    name, value = next(iter(model["evidence"].items()))
+    expect(signals.first).to_have_attribute("data-signal", name)
+    expect(signals.first.locator("td.num")).to_have_text(trimmed(value, 3))
+    if expected["decision"]["detail"]:
+        expect(page.locator("[data-testid=test-decision-detail]")).to_have_text(
+            expected["decision"]["detail"]
+        )
+    screenshot(page, "admin-test-bot", docs=True)
+
+
+def test_the_bot_shows_no_answer_model_when_there_is_none(
+    empty_server: LiveServer, new_page: PageFactory
+) -> None:
+    expected = empty_server.admin().post("/api/admin/bot/test", json={"text": "hello"}).json()
+    assert expected["answer_model"] is None, expected
+    page = open_admin(new_page, empty_server, "test")
+    page.fill("[data-testid=test-text]", "hello")
+    page.click("[data-testid=test-submit]")
+    expect(page.locator("[data-testid=test-decision-kind]")).to_have_text(
+        expected["decision"]["kind"]
+    )
+    expect(page.locator("[data-testid=test-answer-model]")).to_have_count(0)
+
+
+def test_the_answer_model_trains_beside_the_serving_one_and_activates(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    admin = live_server.admin()
+    serving = answer_model_ready(live_server)["model"]
+    intent_current = admin.get("/api/admin/bot/models").json()["current"]
+    page = open_admin(new_page, live_server, "training")
+    expect(page.locator("[data-testid=model-current]")).to_have_text(intent_current)
+    page.check("[data-testid=model-kind-answer]")
+    expect(page.locator("#model-title")).to_have_text("Answer model")
+    expect(page.locator("[data-testid=model-current]")).to_have_text(serving)
+    page.click("[data-testid=train]")
+
+    progress = page.locator("[data-testid=train-progress]")
+    expect(progress).to_have_attribute("data-state", "done", timeout=TRAINING_TIMEOUT_MS)
+    compare = page.locator("[data-testid=train-compare]")
+    expect(compare).to_be_visible()
+    candidate = compare.locator("[data-testid=candidate-version]").inner_text()
+    assert candidate != serving
+    models = admin.get("/api/admin/bot/models", params={"kind": "answer"}).json()
+    assert models["kind"] == "answer"
+    assert models["current"] == serving, "a candidate must not serve before activation"
+    by_version = {v["version"]: v["metrics"] for v in models["versions"]}
+    row = compare.locator("[data-testid=compare-row][data-metric=cv_in_scope_accuracy]")
+    for column, version in (("current", serving), ("candidate", candidate)):
+        rate = by_version[version]["cv_in_scope_accuracy"]
+        expect(row.locator(f"[data-testid=compare-{column}]")).to_have_text(
+            trimmed(rate * 100, 1) + "%"
+        )
+    expect(compare.locator("[data-testid=compare-row][data-metric=intents]")).to_be_visible()
+    screenshot(page, "admin-training-answer")
+
+    page.click("[data-testid=activate-candidate]")
+    expect(page.locator("[data-testid=model-current]")).to_have_text(candidate)
+    assert httpx.get(f"{live_server.url}/healthz").json()["answers"]["model"] == candidate
+    back = page.locator(
+        f"[data-testid=model-row][data-version='{serving}'] [data-testid=model-activate]"
+    )
+    expect(back).to_have_text("Roll back to this")
+    # The intent classifier is untouched, and the switch goes back to it.
+    page.check("[data-testid=model-kind-intent]")
+    expect(page.locator("[data-testid=model-current]")).to_have_text(intent_current)
+    expect(page.locator("[data-testid=train-compare]")).to_be_hidden()
+    assert admin.get("/api/admin/bot/models").json()["current"] == intent_current
 
 
 # -- the learning loop --------------------------------------------------------------------------

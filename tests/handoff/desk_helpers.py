@@ -26,7 +26,13 @@ class Customer:
         self.url = url
 
     def post(self, action: str, **body: Any) -> httpx.Response:
-        return self.http.post(f"/api/chat/conversations/{self.id}/{action}", json=body or None)
+        # ASCII-escaped JSON, as a browser's JSON.stringify sends it, so text no database can
+        # store (a lone surrogate) still reaches the server to be refused there.
+        return self.http.post(
+            f"/api/chat/conversations/{self.id}/{action}",
+            content=json.dumps(body) if body else None,
+            headers={"Content-Type": "application/json"} if body else None,
+        )
 
     def say(self, text: str) -> list[dict[str, Any]]:
         response = self.post("messages", text=text)

@@ -208,7 +208,13 @@ def test_with_nobody_online_the_customer_leaves_a_message_for_later(desk: Server
     assert escalated["payload"]["offline"]["reason"] == "no_agents"
 
     before = len(customer.events())
-    for body in ({"email": "not-an-email", "text": "hi"}, {"email": "a@b.co", "text": " "}):
+    # Text no database can store (a lone surrogate, a NUL) is refused like any bad input.
+    for body in (
+        {"email": "not-an-email", "text": "hi"},
+        {"email": "a@b.co", "text": " "},
+        {"email": "a@b.co", "text": "a \ud83d b"},
+        {"email": "a@b.co", "text": "hi", "name": "M\x00ei"},
+    ):
         refused = customer.post("offline-message", **body)
         assert refused.status_code == 422, body
     assert len(customer.events()) == before
@@ -224,6 +230,13 @@ def test_with_nobody_online_the_customer_leaves_a_message_for_later(desk: Server
     assert waiting["customer"]["email"] == "mei@example.com"
     go_online(agent)
     agent.post(f"/api/agent/tickets/{waiting['id']}/claim").raise_for_status()
+    for text in ("a \ud83d b", "nul \x00 here"):
+        refused = agent.post(
+            f"/api/agent/tickets/{waiting['id']}/messages",
+            content=json.dumps({"text": text}),
+            headers={"Content-Type": "application/json"},
+        )
+        assert refused.status_code == 422, text
     reply = agent.post(f"/api/agent/tickets/{waiting['id']}/messages", json={"text": "Done!"})
     assert reply.status_code == 201
     assert customer.events()[-1]["payload"]["text"] == "Done!"

@@ -137,6 +137,12 @@ def test_bad_schedules_are_refused_at_start(schedule: dict[str, list[str]], zone
     ("text", "facts"),
     [
         ("Order #20261122001 never came", [("order_number", "20261122001")]),
+        ("Where is #10482?", [("order_number", "10482")]),
+        (
+            "订单号是LM20240518，邮箱 ada@example.com",
+            [("order_number", "LM20240518"), ("email", "ada@example.com")],
+        ),
+        ("it arrived on 20240518, 3 of 5 items", []),
         ("订单号 SO88012345 还没发货", [("order_number", "SO88012345")]),
         ("mail me at li.na+shop@example.com", [("email", "li.na+shop@example.com")]),
         ("call 13812345678 please", [("phone", "13812345678")]),
@@ -173,3 +179,11 @@ def test_key_sentences_prefer_facts_and_feeling_over_small_talk() -> None:
 )
 def test_canned_placeholders(template: str, expected: str) -> None:
     assert fill(template, {"customer_name": "Ada", "agent_name": "Li Na"}) == expected
+
+
+def test_one_order_number_written_two_ways_is_one_fact() -> None:
+    facts = extract_facts(["Where is #10482?", "it's order 10482", "我的邮箱 ada@example.com"])
+    assert facts == [
+        {"kind": "order_number", "value": "10482"},
+        {"kind": "email", "value": "ada@example.com"},
+    ]

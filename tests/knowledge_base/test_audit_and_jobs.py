@@ -10,9 +10,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func
+from sqlmodel import select
 
+from core.db import make_engine, session_scope
+from core.settings import Settings
 from core.staff import Role
-from tests.conftest import log_in, wait_for_retraining
+from knowledge_base.embeddings import SentenceEmbedder
+from knowledge_base.models import FaqEntry
+from tests.conftest import log_in, staff_client, wait_for_retraining
 from tests.factories import FAQ_URL, faq, top_id
 
 AUDIT_URL = "/api/admin/kb/audit"
@@ -234,6 +240,29 @@ def test_an_import_job_imports_with_progress(client: TestClient) -> None:
     assert again["result"]["unchanged"] == ["en-refund", "zh-track", "en-gift"]
     assert again["result"]["intents_unchanged"] == ["greeting"]
     assert audit(client)["total"] == 4
+
+
+def test_a_job_accepted_before_shutdown_finishes_before_the_server_stops(
+    migrated: Settings, embedder: SentenceEmbedder
+) -> None:
+    """Stopping the server waits for a running job: an accepted import is never cut off, and
+    no job thread is left using a database the server has let go of."""
+    many = {
+        "faqs": [
+            {"id": f"en-q{n}", "question": f"Question number {n}?", "answer": f"Answer {n}."}
+            for n in range(80)
+        ]
+    }
+    with staff_client(migrated, embedder) as client:
+        job = start_import(client, "many.json", json.dumps(many))
+        assert job["state"] == "running"
+    engine = make_engine(migrated.resolved_database_url)
+    try:
+        with session_scope(engine) as session:
+            stored = session.exec(select(func.count()).select_from(FaqEntry)).one()
+    finally:
+        engine.dispose()
+    assert stored == 80
 
 
 BAD_CSV = (

@@ -37,6 +37,8 @@ var CUSTOMER = { name: attr("customer-name"), email: attr("customer-email") };
 var KEY = "kefu:v1:" + SERVER;
 var BACKOFF_BASE = 500;
 var BACKOFF_MAX = 8000;
+// How long a tab whose token stopped working waits for another tab's rotated token to arrive.
+var LOST_GRACE_MS = 1500;
 
 // -- strings
 
@@ -401,6 +403,10 @@ var stored = load();
 var S = {
   cid: stored.cid || null,
   token: stored.token || null,
+  // When to rotate the token (ms); 0 (a token stored before tokens expired) means now.
+  rotateAfter: stored.rotate || 0,
+  rotating: null,
+  lostTimer: null,
   seen: stored.seen || 0,
   lastSeq: 0,
   bySeq: {},
@@ -815,14 +821,80 @@ function create() {
   S.creating = request("POST", SERVER + "/api/chat/conversations", body).then((data) => {
     S.creating = null;
     S.cid = data.conversation_id;
-    S.token = data.token;
-    save({ cid: S.cid, token: S.token, seen: 0 });
+    keepToken(data);
+    save({ cid: S.cid, token: S.token, rotate: S.rotateAfter, seen: 0 });
     return data;
   }, (err) => {
     S.creating = null;
     throw err;
   });
   return S.creating;
+}
+
+// -- the token: it expires; it is rotated once half its life has passed, before connecting
+
+// Counted from this browser's clock, which may be hours or days off the server's.
+function keepToken(data) {
+  S.token = data.token;
+  var rotateIn = Number(data.token_rotate_in_seconds);
+  S.rotateAfter = isFinite(rotateIn) ? Date.now() + rotateIn * 1000
+    : parseTime(data.token_rotate_after) || 0;
+}
+
+function rotationDue() {
+  return S.cid && S.token && !S.rotating && Date.now() >= S.rotateAfter;
+}
+
+function rotateToken() {
+  var cid = S.cid, token = S.token;
+  S.rotating = request("POST", SERVER + "/api/chat/conversations/" + encodeURIComponent(cid) +
+    "/token", null, token).then((data) => {
+    S.rotating = null;
+    if (cid !== S.cid || token !== S.token) return; // forgotten, or another tab's token taken
+    keepToken(data);
+    save({ token: S.token, rotate: S.rotateAfter });
+  }, (err) => {
+    S.rotating = null;
+    if (cid !== S.cid || token !== S.token) return;
+    if (err && err.status === 401) tokenLost();
+    else if (err && err.status === 404) gone();
+    else scheduleReconnect();
+    throw err;
+  });
+  return S.rotating;
+}
+
+// Another tab rotated the token: use the new one.
+function adopt(data) {
+  clearTimeout(S.lostTimer);
+  dropped();
+  S.token = data.token;
+  S.rotateAfter = data.rotate || 0;
+  S.attempts = 0;
+  connect();
+}
+
+// The token stopped working: another tab rotated it (take its new one), or it expired (start
+// a new conversation with the unsent messages; the old one is no longer reachable).
+function tokenLost() {
+  dropped();
+  clearTimeout(S.lostTimer);
+  var cid = S.cid, token = S.token;
+  function settle() {
+    var data = load();
+    if (cid !== S.cid || token !== S.token) return;
+    if (data.cid === cid && data.token && data.token !== token) adopt(data);
+    else gone();
+  }
+  var data = load();
+  if (data.cid === cid && data.token && data.token !== token) adopt(data);
+  // Another tab's rotation closes this socket a moment before that tab stores its new token.
+  else S.lostTimer = setTimeout(settle, LOST_GRACE_MS);
+}
+
+function gone() {
+  forget(true);
+  if (outbox().length) connect();
 }
 
 // A status describes the conversation as of its last_seq: an older one (a slow response) is ignored.
@@ -878,11 +950,18 @@ function connect() {
     create().then(connect, scheduleReconnect);
     return;
   }
+  if (S.rotating) return;
+  if (rotationDue()) {
+    setConn(S.attempts ? "reconnecting" : "connecting");
+    rotateToken().then(connect, () => {});
+    return;
+  }
+  // The token goes in the subprotocol header, never in the URL, which servers and proxies log.
   var url = SERVER.replace(/^http/i, "ws") + "/api/chat/ws?conversation_id=" +
-    encodeURIComponent(S.cid) + "&token=" + encodeURIComponent(S.token) + "&last_seq=" + S.lastSeq;
+    encodeURIComponent(S.cid) + "&last_seq=" + S.lastSeq;
   var ws;
   try {
-    ws = new WebSocket(url);
+    ws = new WebSocket(url, ["kefu.v1", "kefu.token." + S.token]);
   } catch (e) {
     scheduleReconnect();
     return;
@@ -899,11 +978,8 @@ function connect() {
   ws.onclose = (event) => {
     if (S.ws !== ws) return;
     dropped();
-    if (event.code === 4401 || event.code === 4404) {
-      forget(true);
-      if (outbox().length) connect();
-      return;
-    }
+    if (event.code === 4401) return tokenLost();
+    if (event.code === 4404) return gone();
     scheduleReconnect();
   };
 }
@@ -992,6 +1068,9 @@ function onAck(frame) {
 }
 
 function onError(frame) {
+  // The message was not taken because the token no longer works: it stays in the outbox and
+  // goes again once there is a working token or a new conversation.
+  if (frame.code === "token_expired" || frame.code === "invalid_token") return tokenLost();
   var node = frame.client_id && S.pending[frame.client_id];
   if (node) {
     var item = { client_id: frame.client_id, text: node.querySelector(".bubble").textContent,
@@ -1223,10 +1302,12 @@ function reopen() {
 function forget(gone, followed) {
   dropped();
   clearTimeout(S.timer);
+  clearTimeout(S.lostTimer);
   S.timer = null;
   var keep = gone ? outbox() : [];
-  if (!followed) save({ cid: null, token: null, seen: 0, outbox: keep, rated: {} });
+  if (!followed) save({ cid: null, token: null, rotate: 0, seen: 0, outbox: keep, rated: {} });
   S.cid = S.token = null;
+  S.rotateAfter = 0;
   S.lastSeq = S.seen = S.unread = S.waitingFor = S.statusSeq = 0;
   S.bySeq = {};
   S.pending = {};
@@ -1407,11 +1488,15 @@ document.addEventListener("visibilitychange", () => {
 window.addEventListener("storage", (e) => {
   if (e.key !== KEY) return;
   var data = load();
-  if ((data.cid || null) === S.cid) return;
+  if ((data.cid || null) === S.cid) {
+    if (S.cid && data.token && data.token !== S.token) adopt(data);
+    return;
+  }
   forget(false, true);
   if (data.cid) {
     S.cid = data.cid;
     S.token = data.token;
+    S.rotateAfter = data.rotate || 0;
     S.seen = data.seen || 0;
     connect();
   }

@@ -1,5 +1,6 @@
-// Test the bot tab: what the bot would make of a message (decision, reply, intent, sentiment,
-// retrieved entries with their scores). Nothing is saved.
+// Test the bot tab: what the bot would make of a message (decision, reply, the answer model's
+// chance of being right, intent, sentiment, retrieved entries with their scores). Nothing is
+// saved.
 
 import { api, describe } from "/staff/assets/api.js";
 import { $, h } from "/staff/assets/dom.js";
@@ -39,6 +40,70 @@ function kv(pairs) {
     "dl",
     { className: "kv" },
     pairs.filter(Boolean).flatMap(([key, value, testid]) => [h("dt", { text: key }), h("dd", { dataset: { testid } }, value instanceof Node ? value : String(value ?? "—"))]),
+  );
+}
+
+// What each signal the answer model's calibrator reads measures (bot/intents.py, _signals).
+const EVIDENCE = {
+  top_probability: "the classifier's probability of its entry",
+  margin: "its lead over the runner-up entry",
+  decision_value: "the classifier's raw score for its entry",
+  nearest_example: "cosine to the nearest stored phrasing",
+  nearest_of_guess: "cosine to the entry's own nearest phrasing",
+  neighbour_margin: "lead of the best entry's nearest phrasing over the next entry's",
+  guess_behind_nearest: "how far the entry's nearest phrasing falls behind the nearest overall (0: they agree)",
+};
+
+/** "P(right) 0.83 — answers at ≥ 0.70, suggests at ≥ 0.30", with a bar ticked at both. */
+function probabilityLine(model) {
+  const p = Number(model.probability) || 0;
+  const tone = p >= model.answer_at ? "answer" : p >= model.suggest_at ? "suggest" : "below";
+  const tick = (at, label) => h("span", { className: "pright__tick", attrs: { style: `left:${Math.round(at * 100)}%`, title: label } });
+  return h(
+    "div",
+    { className: "pright" },
+    h("span", { className: "pright__line", dataset: { testid: "test-answer-probability" }, text: `P(right) ${p.toFixed(2)} — answers at ≥ ${Number(model.answer_at).toFixed(2)}, suggests at ≥ ${Number(model.suggest_at).toFixed(2)}` }),
+    h(
+      "span",
+      { className: "pright__bar", attrs: { role: "img", "aria-label": `${Math.round(p * 100)} % likely to be right` } },
+      h("i", { className: `pright--${tone}`, attrs: { style: `width:${Math.round(Math.max(0, Math.min(1, p)) * 100)}%` } }),
+      tick(model.suggest_at, "suggests from here"),
+      tick(model.answer_at, "answers from here"),
+    ),
+  );
+}
+
+function answerModelCard(model, questions) {
+  const question = questions.get(model.entry_id);
+  const evidence = Object.entries(model.evidence || {});
+  return h(
+    "section",
+    { className: "card result-card result-card--wide", dataset: { testid: "test-answer-model" } },
+    h("h3", { className: "card__title", text: "Answer model" }),
+    h(
+      "div",
+      { className: "answer-model" },
+      kv([
+        ["Entry", h("span", {}, h("span", { className: "mono", text: model.entry_id }), question ? h("span", { className: "muted", text: ` · ${question}` }) : null), "test-answer-entry"],
+        ["Chance right", probabilityLine(model), "test-answer-chance"],
+        ["Policy", model.used ? "used: the decision weighed this estimate" : model.reliable === false ? "not used: the model did not prove itself on this knowledge base's held-out phrasings, so retrieval's scores decided" : "not used: the entry is unpublished or not in the message's language, so retrieval's scores decided", "test-answer-used"],
+        model.runners_up && model.runners_up.length ? ["Runners-up", h("span", { className: "mono", text: model.runners_up.join(", ") }), "test-answer-runners-up"] : null,
+      ]),
+      evidence.length
+        ? h(
+            "table",
+            { className: "table evidence", dataset: { testid: "test-answer-evidence" } },
+            h("thead", {}, h("tr", {}, h("th", { text: "Signal" }), h("th", { className: "num", text: "Value" }), h("th", { text: "Measures" }))),
+            h(
+              "tbody",
+              {},
+              evidence.map(([name, value]) =>
+                h("tr", { dataset: { testid: "test-answer-signal", signal: name } }, h("td", { className: "mono", text: name }), h("td", { className: "num", text: trimNumber(value, 3) }), h("td", { className: "muted small", text: EVIDENCE[name] || "" })),
+              ),
+            ),
+          )
+        : null,
+    ),
   );
 }
 
@@ -86,7 +151,8 @@ function renderTest(result) {
           kv([
             ["Best guess", h("span", { className: "mono", text: intent.name }), "test-intent"],
             ["Confidence", confidenceBar(intent.confidence), "test-intent-confidence"],
-            ["In scope", intent.in_scope ? "yes (above the threshold)" : "no (below the threshold)", "test-intent-in-scope"],
+            ["P(right)", confidenceBar(intent.probability), "test-intent-probability"],
+            ["In scope", intent.in_scope ? "yes (P(right) at least 0.5)" : "no (P(right) under 0.5)", "test-intent-in-scope"],
             ["Action", intent.action, "test-intent-action"],
           ]),
           h("h4", { className: "subhead", text: "Runners-up" }),
@@ -139,10 +205,14 @@ function renderTest(result) {
   );
 
   const versions = result.model_versions || {};
-  const footer = h("p", { className: "muted small result-foot", text: `Models: embedding ${versions.embedding || "—"}, intent ${versions.intent || "—"}, sentiment ${versions.sentiment || "—"}.` });
+  const footer = h("p", { className: "muted small result-foot", text: `Models: embedding ${versions.embedding || "—"}, intent ${versions.intent || "—"}, answer ${versions.answer || "—"}, sentiment ${versions.sentiment || "—"}.` });
+
+  // Nothing at all without an answer model (a knowledge base too small to learn, or it is off).
+  const questions = new Map((result.faqs || []).map((hit) => [hit.entry_id, hit.question]));
+  const answerCard = result.answer_model ? answerModelCard(result.answer_model, questions) : null;
 
   const container = $("#test-result");
-  container.replaceChildren(h("div", { className: "result-grid" }, decisionCard, replyCard, intentCard, sentimentCard, faqTable), footer);
+  container.replaceChildren(h("div", { className: "result-grid" }, decisionCard, replyCard, answerCard, intentCard, sentimentCard, faqTable), footer);
   container.hidden = false;
 }
 
