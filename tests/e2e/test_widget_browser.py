@@ -525,6 +525,9 @@ def test_talk_to_a_person_who_claims_and_replies_in_the_console(
         joined = page.locator("[data-testid=kefu-message][data-type='agent.joined']")
         expect(joined).to_have_text("Li Na joined the chat")
         expect(queue).to_be_hidden()
+        # The customer can hear of the claim before the console does; its reply box opens
+        # when the claim's answer arrives, and keys pressed before that go nowhere.
+        expect(console.locator("#reply-input")).to_be_enabled()
 
         # Typing, then a reply: the customer sees both live, with the agent's name.
         console.locator("#reply-input").press_sequentially("Hello, this is Li Na.")
