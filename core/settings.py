@@ -52,6 +52,10 @@ class Settings(BaseSettings):
 
     # Model instances serving concurrent customers, each on one thread; 0 means one per core.
     inference_workers: int = Field(default=0, ge=0, le=16)
+    # Micro-batching of concurrent customers' messages, per encoder: at most this many texts
+    # in one model call (1 turns batching off), and how long a small batch may wait for more.
+    encoder_batch_max: int = Field(default=32, ge=1, le=1024)
+    encoder_batch_wait_ms: float = Field(default=0.0, ge=0.0, le=100.0)
 
     # The first admin's password for `scripts/run` on an empty database; generated if empty.
     admin_password: str = Field(default="", repr=False)

@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         # Bounded: a call stuck in the pool must not stop the server from stopping.
         with anyio.move_on_after(10):
             await _thread_pool_drained()
+        await run_in_threadpool(services.close_encoders)
         services.engine.dispose()
 
     app = FastAPI(
@@ -196,6 +197,15 @@ def _health(services: Services) -> JSONResponse:
             "vectors": state.vectors,
             "kind": state.kind,
             "revision": state.revision,
+        },
+        # Micro-batching of customers' messages: model calls made, texts carried, largest batch.
+        "encoders": {
+            batcher.name: {
+                "batches": batcher.stats.batches,
+                "texts": batcher.stats.texts,
+                "largest": batcher.stats.largest,
+            }
+            for batcher in services.batchers
         },
     }
     return JSONResponse(body, status_code=200 if database == "ok" else 503)

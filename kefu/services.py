@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
@@ -20,6 +20,7 @@ from handoff.canned import CannedLibrary
 from handoff.config import DeskConfig
 from handoff.customer import CustomerDesk
 from handoff.desk import HandoffDesk
+from knowledge_base.batching import BatchingEmbedder
 from knowledge_base.embeddings import Embedder, SentenceEmbedder, load_han_embedder
 from knowledge_base.index import FaqIndex
 from knowledge_base.service import KnowledgeBase
@@ -39,6 +40,12 @@ class Services:
     customer_desk: CustomerDesk
     canned: CannedLibrary
     answers: FaqAnswerService
+    batchers: list[BatchingEmbedder] = field(default_factory=list)
+
+    def close_encoders(self) -> None:
+        """Stop the micro-batching workers (a stopping server, after its last turn)."""
+        for batcher in self.batchers:
+            batcher.close()
 
 
 def build_services(
@@ -66,6 +73,21 @@ def build_services(
             if serving
             else load_han_embedder(settings.han_embedding_model)
         )
+    batchers: list[BatchingEmbedder] = []
+    if serving and settings.encoder_batch_max > 1:
+        # Each customer's message is one text; concurrent ones share a model call.
+        batchers = [
+            BatchingEmbedder(
+                model,
+                workers=workers,
+                max_batch=settings.encoder_batch_max,
+                wait_ms=settings.encoder_batch_wait_ms,
+            )
+            for model in (embedder, han_embedder)
+            if model is not None
+        ]
+        embedder = batchers[0]
+        han_embedder = batchers[1] if len(batchers) > 1 else None
     index = FaqIndex(
         embedder,
         settings.index_dir,
@@ -122,4 +144,5 @@ def build_services(
         CustomerDesk(desk),
         CannedLibrary(engine),
         answers,
+        batchers,
     )
