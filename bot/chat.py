@@ -32,6 +32,7 @@ from core.conversations import (
 from core.db import session_scope
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from core.language import detect_language
+from core.metrics import BOT_TURN_SECONDS, BOT_TURNS, ESCALATIONS
 from core.text import InvalidTextError, check_text
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index import Hit
@@ -414,6 +415,10 @@ class ChatService:
                     latency_ms=latency_ms,
                 )
             )
+        BOT_TURNS.labels(decision=decision.kind.value, language=language).inc()
+        BOT_TURN_SECONDS.observe(latency_ms / 1000)
+        if decision.kind == DecisionKind.escalate:
+            ESCALATIONS.labels(reason=str(decision.reason)).inc()
         return events
 
     def claim_stale_turns(self, limit: int = 16) -> list[PendingBotTurn]:

@@ -22,6 +22,7 @@ from core.broker import Broker
 from core.conversations import EVENTS_PAGE, ConversationEvent, EventPublic
 from core.errors import KefuError
 from core.frames import FrameRefusedError, frame_text
+from core.metrics import CUSTOMER_SOCKETS
 from core.realtime import SeqFeed, publish_events, publish_frame, receive_frames, until_first_ends
 from core.text import MAX_SEQ, StoredText, check_seq
 
@@ -385,8 +386,12 @@ async def chat_socket(
     socket = _Socket(ws, chat, broker, conversation_id, token)
     socket.feed.sent = position
     async with broker.subscribe(conversation_id) as subscription:
-        await socket.send(
-            {"type": "ready", "conversation_id": conversation_id, "last_seq": socket.feed.sent}
-        )
-        await socket.feed.catch_up()
-        await until_first_ends(socket.receive, partial(socket.relay, subscription))
+        CUSTOMER_SOCKETS.inc()
+        try:
+            await socket.send(
+                {"type": "ready", "conversation_id": conversation_id, "last_seq": socket.feed.sent}
+            )
+            await socket.feed.catch_up()
+            await until_first_ends(socket.receive, partial(socket.relay, subscription))
+        finally:
+            CUSTOMER_SOCKETS.dec()

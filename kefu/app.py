@@ -31,6 +31,7 @@ from core.errors import KefuError
 from core.jobs import JobRegistry
 from core.jobs_routes import router as jobs_router
 from core.log_redaction import install_log_redaction
+from core.metrics import CONTENT_TYPE_LATEST, exposition
 from core.settings import Settings
 from core.staff_routes import router as staff_router
 from core.text import unstorable_at
@@ -164,6 +165,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:
         return _health(services)
+
+    # Prometheus' text format, not JSON: outside the API's schema.
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.metrics import ENCODER_BATCH_TEXTS
 from knowledge_base.embeddings import Embedder, Vectors
 
 __all__ = ["BatchStats", "BatchingEmbedder"]
@@ -149,6 +150,7 @@ class BatchingEmbedder:
                 self._run([request])
             return
         self.stats.record(len(texts))
+        ENCODER_BATCH_TEXTS.labels(model=self.name).observe(len(texts))
         start = 0
         for request in batch:
             end = start + len(request.texts)
