@@ -1,8 +1,18 @@
 """A load generator that speaks the customer WebSocket protocol, as the widget does.
 
-Each simulated customer starts a conversation over REST, connects, and sends its messages one
-after another, timing each from the send to the bot's reply. A conversation the bot hands to a
-person is replaced by a fresh one, since the bot rightly stays silent there.
+Every simulated customer first starts a conversation over REST and connects; then the load
+runs in one of two shapes:
+
+* **closed loop** (``messages``): each customer sends its messages one after another, each
+  when the previous one was answered. Throughput is whatever the server sustains.
+* **open loop** (``rate`` and ``duration``): messages are offered at ``rate`` a second in
+  total, each by a customer that is not waiting for a reply. A message's time counts from when
+  it was due, so a server that falls behind shows it in the latencies.
+
+A message counts as *lost* when it got no acknowledgement, or no reply after its
+acknowledgement, within ``REPLY_TIMEOUT``. A conversation the bot hands to a person is replaced
+by a fresh one, since the bot rightly stays silent there. The server's resident memory is read
+from its ``/metrics`` before and after everyone connects.
 """
 
 from __future__ import annotations
@@ -12,6 +22,7 @@ import itertools
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,14 +35,19 @@ __all__ = ["BenchResult", "demo_questions", "run_bench"]
 
 DEMO = Path(__file__).resolve().parent.parent / "knowledge_base" / "demo"
 REPLY_TIMEOUT = 30.0
+CONNECTING_AT_ONCE = 50
 
 
 @dataclass
 class BenchResult:
+    clients: int = 0
+    sent: int = 0
     messages: int = 0
     errors: int = 0
+    lost: int = 0
     elapsed_s: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
+    memory_per_customer_kb: float | None = None
 
     def summary(self) -> dict[str, Any]:
         ordered = sorted(self.latencies_ms)
@@ -42,13 +58,24 @@ class BenchResult:
             return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
 
         return {
+            "clients": self.clients,
             "messages": self.messages,
             "errors": self.errors,
+            "lost": self.lost,
             "throughput_per_s": round(self.messages / self.elapsed_s, 2) if self.elapsed_s else 0.0,
             "p50_ms": pick(0.50),
             "p95_ms": pick(0.95),
             "p99_ms": pick(0.99),
+            "memory_per_customer_kb": self.memory_per_customer_kb,
         }
+
+    def progress_line(self) -> str:
+        recent = sorted(self.latencies_ms[-500:])
+        p50 = f"{recent[len(recent) // 2]:.0f} ms" if recent else "-"
+        return (
+            f"sent {self.sent}, answered {self.messages}, errors {self.errors}, "
+            f"lost {self.lost}, recent p50 {p50}"
+        )
 
 
 def demo_questions() -> list[str]:
@@ -65,61 +92,153 @@ def _ws_url(base: str) -> str:
     return base.replace("https://", "wss://").replace("http://", "ws://").rstrip("/")
 
 
-async def _open(http: httpx.AsyncClient, base: str) -> tuple[Any, str]:
-    started = await http.post(f"{base}/api/chat/conversations")
-    started.raise_for_status()
-    body = started.json()
-    query = f"conversation_id={body['conversation_id']}&token={body['token']}"
-    url = f"{_ws_url(base)}/api/chat/ws?{query}"
-    socket = await websockets.connect(url, max_size=2**20)
-    ready = json.loads(await socket.recv())
-    if ready.get("type") != "ready":
-        raise RuntimeError(f"unexpected first frame {ready}")
-    return socket, body["conversation_id"]
+class _Customer:
+    """One conversation on one socket; a new one once the bot has handed it to a person."""
 
+    def __init__(self, http: httpx.AsyncClient, base: str, result: BenchResult) -> None:
+        self.http, self.base, self.result = http, base, result
+        self.socket: Any = None
 
-async def _await_reply(socket: Any) -> bool:
-    """Wait for the bot's reply; True if it handed the conversation to a person."""
-    while True:
-        frame = json.loads(await socket.recv())
-        if frame.get("type") == "error":
-            raise RuntimeError(frame)
-        event = frame.get("event") or {}
-        if frame.get("type") == "event" and event.get("author") == "bot":
-            return bool(event.get("payload", {}).get("kind") == "escalation")
+    async def connect(self) -> None:
+        started = await self.http.post(f"{self.base}/api/chat/conversations")
+        started.raise_for_status()
+        body = started.json()
+        query = f"conversation_id={body['conversation_id']}&token={body['token']}"
+        url = f"{_ws_url(self.base)}/api/chat/ws?{query}"
+        self.socket = await websockets.connect(url, max_size=2**20)
+        ready = json.loads(await self.socket.recv())
+        if ready.get("type") != "ready":
+            raise RuntimeError(f"unexpected first frame {ready}")
 
+    async def close(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
 
-async def _customer(
-    base: str, questions: list[str], offset: int, count: int, result: BenchResult
-) -> None:
-    async with httpx.AsyncClient(timeout=REPLY_TIMEOUT) as http:
-        socket, _ = await _open(http, base)
+    async def ask(self, text: str, due: float) -> None:
+        """Send ``text`` and wait for its acknowledgement and the bot's reply."""
+        result = self.result
+        client_id = uuid.uuid4().hex
+        acked = answered = escalated = False
+        result.sent += 1
         try:
-            for n in range(count):
-                text = questions[(offset + n) % len(questions)]
-                sent = time.perf_counter()
-                try:
-                    frame = {"type": "message", "text": text, "client_id": uuid.uuid4().hex}
-                    await socket.send(json.dumps(frame))
-                    escalated = await asyncio.wait_for(_await_reply(socket), REPLY_TIMEOUT)
-                    result.latencies_ms.append((time.perf_counter() - sent) * 1000)
-                    result.messages += 1
-                except (RuntimeError, TimeoutError, websockets.ConnectionClosed):
-                    result.errors += 1
-                    escalated = True
-                if escalated:
-                    await socket.close()
-                    socket, _ = await _open(http, base)
+            await self.socket.send(
+                json.dumps({"type": "message", "text": text, "client_id": client_id})
+            )
+            async with asyncio.timeout(REPLY_TIMEOUT):
+                while not (acked and answered):
+                    frame = json.loads(await self.socket.recv())
+                    kind, event = frame.get("type"), frame.get("event") or {}
+                    if kind == "ack" and frame.get("client_id") == client_id:
+                        acked = True
+                    elif kind == "error":
+                        raise RuntimeError(frame)
+                    elif kind == "event" and event.get("author") == "bot" and not answered:
+                        answered = True
+                        escalated = event.get("payload", {}).get("kind") == "escalation"
+            result.latencies_ms.append((time.perf_counter() - due) * 1000)
+            result.messages += 1
+        except RuntimeError:
+            result.errors += 1
+            escalated = True
+        except (TimeoutError, websockets.ConnectionClosed):
+            result.lost += 1
+            escalated = True
+        if escalated:
+            await self.close()
+            await self.connect()
+
+
+async def _connect_all(http: httpx.AsyncClient, base: str, result: BenchResult) -> list[_Customer]:
+    customers = [_Customer(http, base, result) for _ in range(result.clients)]
+    gate = asyncio.Semaphore(CONNECTING_AT_ONCE)
+
+    async def connect(customer: _Customer) -> None:
+        async with gate:
+            await customer.connect()
+
+    await asyncio.gather(*(connect(c) for c in customers))
+    return customers
+
+
+async def _resident_bytes(http: httpx.AsyncClient, base: str) -> float | None:
+    """The server process's resident memory, from its Prometheus metrics, if it reports it."""
+    try:
+        response = await http.get(f"{base}/metrics")
+    except httpx.HTTPError:
+        return None
+    for line in response.text.splitlines():
+        if line.startswith("process_resident_memory_bytes "):
+            return float(line.split()[1])
+    return None
+
+
+async def _closed_loop(customers: list[_Customer], questions: list[str], messages: int) -> None:
+    async def run(index: int, customer: _Customer) -> None:
+        for n in range(messages):
+            await customer.ask(questions[(index * 7 + n) % len(questions)], time.perf_counter())
+
+    await asyncio.gather(*(run(i, c) for i, c in enumerate(customers)))
+
+
+async def _open_loop(
+    customers: list[_Customer], questions: list[str], rate: float, duration: float
+) -> None:
+    idle: asyncio.Queue[_Customer] = asyncio.Queue()
+    for customer in customers:
+        idle.put_nowait(customer)
+
+    async def run(customer: _Customer, text: str, due: float) -> None:
+        try:
+            await customer.ask(text, due)
         finally:
-            await socket.close()
+            idle.put_nowait(customer)
+
+    tasks = []
+    start = time.perf_counter()
+    for n in range(int(rate * duration)):
+        due = start + n / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        customer = await idle.get()
+        tasks.append(asyncio.create_task(run(customer, questions[n % len(questions)], due)))
+    await asyncio.gather(*tasks)
 
 
-async def run_bench(url: str, clients: int, messages: int) -> BenchResult:
+async def run_bench(
+    url: str,
+    clients: int,
+    messages: int = 100,
+    *,
+    rate: float | None = None,
+    duration: float = 60.0,
+    progress: Callable[[str], None] | None = None,
+) -> BenchResult:
+    """Closed loop with ``messages`` per customer, or open loop at ``rate`` for ``duration``."""
+    base = url.rstrip("/")
     questions = demo_questions()
-    result = BenchResult()
-    started = time.perf_counter()
-    await asyncio.gather(
-        *(_customer(url.rstrip("/"), questions, c * 7, messages, result) for c in range(clients))
-    )
-    result.elapsed_s = time.perf_counter() - started
+    result = BenchResult(clients=clients)
+    limits = httpx.Limits(max_connections=CONNECTING_AT_ONCE)
+    async with httpx.AsyncClient(timeout=REPLY_TIMEOUT, limits=limits) as http:
+        before = await _resident_bytes(http, base)
+        customers = await _connect_all(http, base, result)
+        after = await _resident_bytes(http, base)
+        if before is not None and after is not None:
+            result.memory_per_customer_kb = round((after - before) / clients / 1024, 1)
+        reporter = asyncio.create_task(_report(result, progress)) if progress else None
+        started = time.perf_counter()
+        try:
+            if rate is None:
+                await _closed_loop(customers, questions, messages)
+            else:
+                await _open_loop(customers, questions, rate, duration)
+        finally:
+            result.elapsed_s = time.perf_counter() - started
+            if reporter:
+                reporter.cancel()
+            await asyncio.gather(*(c.close() for c in customers))
     return result
+
+
+async def _report(result: BenchResult, progress: Callable[[str], None]) -> None:
+    while True:
+        await asyncio.sleep(1.0)
+        progress(result.progress_line())

@@ -389,17 +389,37 @@ def eval_sentiment(
 @app.command()
 def bench(
     url: Annotated[str, typer.Option(help="Base URL of a running kefu.")] = "http://127.0.0.1:8000",
-    clients: Annotated[int, typer.Option(min=1, max=1000)] = 1,
-    messages: Annotated[int, typer.Option(min=1, max=100_000)] = 100,
+    clients: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Customers connected at once.")
+    ] = 1,
+    messages: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Closed loop: messages per customer.")
+    ] = 100,
+    rate: Annotated[
+        float | None,
+        typer.Option(min=0.1, max=100_000, help="Open loop: messages a second offered, in total."),
+    ] = None,
+    duration: Annotated[
+        float, typer.Option(min=1, max=86_400, help="Open loop: seconds to offer load for.")
+    ] = 60.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
-    """Load-test the customer WebSocket API with N customers sending M messages each."""
+    """Load-test the customer WebSocket API, as N customers connected at once.
+
+    Closed loop: each sends M messages, one after the other. Open loop (--rate): R messages a
+    second in total for --duration seconds. Progress goes to stderr every second.
+    """
     import asyncio
     import json
 
     from .bench import run_bench
 
-    result = asyncio.run(run_bench(url, clients, messages))
+    def show(line: str) -> None:
+        typer.echo(line, err=True)
+
+    result = asyncio.run(
+        run_bench(url, clients, messages, rate=rate, duration=duration, progress=show)
+    )
     summary = result.summary()
     if as_json:
         typer.echo(json.dumps(summary))

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
-import socket
-import subprocess
-import time
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
 
 from core.settings import Settings
-from tests.cli_runner import KEFU, kefu_env, one_line, run_kefu
+from tests.cli_runner import one_line, run_kefu
+from tests.processes import ServerProcess
 
 pytestmark = pytest.mark.slow
 
@@ -206,51 +204,56 @@ def test_eval_sentiment_writes_predictions_and_per_class_scores(
     assert [r["predicted"] for r in predicted] == [r["label"] for r in rows]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def bench(server: ServerProcess, settings: Settings, *args: str) -> tuple[dict[str, Any], str]:
+    result = run_kefu(settings, "bench", "--url", server.url, "--json", *args)
+    assert result.returncode == 0, result.stderr
+    summary: dict[str, Any] = json.loads(result.stdout)
+    return summary, result.stderr
 
 
 def test_bench_speaks_the_websocket_protocol_to_a_real_server(cli_settings: Settings) -> None:
     for args in (("db", "upgrade"), ("kb", "load-demo")):
         assert run_kefu(cli_settings, *args).returncode == 0
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(KEFU), "serve", "--port", str(port)],
-        env=kefu_env(cli_settings),
-        cwd=cli_settings.data_dir.parent,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    server = ServerProcess(
+        cli_settings, "bench", KEFU_DATABASE_URL=cli_settings.resolved_database_url
     )
     try:
-        # Generous: a loaded machine (CI runs the whole suite on two cores) starts slowly.
-        deadline = time.monotonic() + 300
-        up = False
-        while not up and time.monotonic() < deadline:
-            try:
-                up = httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
-            except httpx.TransportError:
-                time.sleep(0.5)
-        assert up, "kefu serve did not answer /healthz within 300 s"
-        result = run_kefu(
-            cli_settings,
-            "bench",
-            "--url",
-            f"http://127.0.0.1:{port}",
-            "--clients",
-            "3",
-            "--messages",
-            "4",
-            "--json",
+        server.start()
+        closed, _ = bench(server, cli_settings, "--clients", "3", "--messages", "4")
+        # Open loop: 4 messages a second for 3 s, offered by whichever of 5 customers is free.
+        opened, progress = bench(
+            server, cli_settings, "--clients", "5", "--rate", "4", "--duration", "3"
         )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    assert result.returncode == 0, result.stderr
-    summary = json.loads(result.stdout)
-    assert set(summary) == {"messages", "errors", "throughput_per_s", "p50_ms", "p95_ms", "p99_ms"}
-    assert summary["messages"] == 12
-    assert summary["errors"] == 0
-    assert 0 < summary["p50_ms"] <= summary["p95_ms"] <= summary["p99_ms"]
+        server.stop()
+    assert set(closed) == {
+        "clients",
+        "messages",
+        "errors",
+        "lost",
+        "throughput_per_s",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "memory_per_customer_kb",
+    }
+    assert (closed["clients"], closed["messages"], closed["errors"], closed["lost"]) == (
+        3,
+        12,
+        0,
+        0,
+    )
+    assert 0 < closed["p50_ms"] <= closed["p95_ms"] <= closed["p99_ms"]
+    # Read from the server's /metrics before and after the customers connected.
+    assert isinstance(closed["memory_per_customer_kb"], float)
+    assert (opened["clients"], opened["messages"], opened["errors"], opened["lost"]) == (
+        5,
+        12,
+        0,
+        0,
+    )
+    # The offered rate sets the pace: the 12th message is due 2.75 s after the first, so
+    # however fast the server, no more than 12 / 2.75 a second.
+    assert opened["throughput_per_s"] <= 4.4
+    assert "sent " in progress
+    assert "answered " in progress
