@@ -32,7 +32,7 @@ from core.conversations import (
 from core.db import session_scope
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from core.language import detect_language
-from core.metrics import BOT_TURN_SECONDS, BOT_TURNS, ESCALATIONS
+from core.metrics import BOT_TURN_SECONDS, BOT_TURNS, ESCALATIONS, observe_stage, stage
 from core.text import InvalidTextError, check_text
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index import Hit
@@ -348,6 +348,7 @@ class ChatService:
             # A message that only gives an order number (or e-mail, phone, amount) answers the
             # question before it: the bot reads that question again, now with the slot known.
             continued = question_to_continue(session, message)
+        observe_stage("read", time.perf_counter() - started)
         text = str(message.payload["text"])
         seen = self._understand(
             text,
@@ -368,6 +369,7 @@ class ChatService:
         latency_ms = (time.perf_counter() - started) * 1000
         if self.turns.reply_delay:
             time.sleep(self.turns.reply_delay)
+        write_started = time.perf_counter()
         with session_scope(self._engine) as session:
             # First, so that on PostgreSQL the row lock orders this against a takeover.
             if not complete_turn(session, key, self.turns.worker):
@@ -415,8 +417,10 @@ class ChatService:
                     latency_ms=latency_ms,
                 )
             )
+        finished = time.perf_counter()
+        observe_stage("write", finished - write_started)
         BOT_TURNS.labels(decision=decision.kind.value, language=language).inc()
-        BOT_TURN_SECONDS.observe(latency_ms / 1000)
+        BOT_TURN_SECONDS.observe(finished - started)
         if decision.kind == DecisionKind.escalate:
             ESCALATIONS.labels(reason=str(decision.reason)).inc()
         return events
@@ -544,35 +548,41 @@ class ChatService:
         slots = extract_slots(text)
         about = continued.text if continued else text
         meaning = mask_slots(about, extract_slots(about), language)
-        vector, han_vector = self._kb.encode_query(meaning)
-        prediction = self._intents.predict(meaning, vector)
-        info = self._intents.info(prediction.name) if prediction else None
+        with stage("encode"):
+            vector, han_vector = self._kb.encode_query(meaning)
+        with stage("intents"):
+            prediction = self._intents.predict(meaning, vector)
+            info = self._intents.info(prediction.name) if prediction else None
         # The vectors retrieval needs are the sentiment head's input too: no extra encoding.
         # A continuation's vectors are the earlier question's, not this message's: rules judge it.
         own = continued is None
-        feeling = self._sentiment.analyze(
-            text,
-            language=language,
-            history=earlier,
-            main_vector=vector if own else None,
-            han_vector=han_vector if own else None,
-        )
-        trend = sentiment_trend([*sentiment_scores, feeling.score])
+        with stage("sentiment"):
+            feeling = self._sentiment.analyze(
+                text,
+                language=language,
+                history=earlier,
+                main_vector=vector if own else None,
+                han_vector=han_vector if own else None,
+            )
+            trend = sentiment_trend([*sentiment_scores, feeling.score])
         # An index behind the database (another process's change not applied yet) could
         # answer with what was archived or reworded: then the bot answers from no FAQ at all.
-        found = (
-            self._kb.search(meaning, k=8, query_vector=vector, han_vector=han_vector)
-            if self._kb.ready_to_answer()
-            else []
-        )
-        hits = _prefer_language(found, language)
-        guess = (
-            self._answers.guess(meaning, _index_vector(vector, han_vector, self._kb))
-            if self._answers is not None and found
-            else None
-        )
+        with stage("retrieval"):
+            found = (
+                self._kb.search(meaning, k=8, query_vector=vector, han_vector=han_vector)
+                if self._kb.ready_to_answer()
+                else []
+            )
+            hits = _prefer_language(found, language)
+        with stage("answer_model"):
+            guess = (
+                self._answers.guess(meaning, _index_vector(vector, han_vector, self._kb))
+                if self._answers is not None and found
+                else None
+            )
         wanted = [h.entry_id for h in hits] + ([guess.entry_id] if guess else [])
-        questions = self._kb.get_entries(wanted)
+        with stage("entries"):
+            questions = self._kb.get_entries(wanted)
         learned = guess.known if guess else frozenset()
         faqs = tuple(
             FaqCandidate(

@@ -9,9 +9,14 @@ memory per connected customer).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 __all__ = [
+    "BOT_STAGE_SECONDS",
     "BOT_TURNS",
     "BOT_TURN_SECONDS",
     "CONTENT_TYPE_LATEST",
@@ -19,6 +24,8 @@ __all__ = [
     "ENCODER_BATCH_TEXTS",
     "ESCALATIONS",
     "exposition",
+    "observe_stage",
+    "stage",
 ]
 
 BOT_TURNS = Counter(
@@ -28,8 +35,15 @@ BOT_TURNS = Counter(
 )
 BOT_TURN_SECONDS = Histogram(
     "kefu_bot_turn_seconds",
-    "Time the bot took to understand a message and decide, inside the server.",
+    "A bot turn inside the server: reading the conversation, understanding, deciding, writing.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+BOT_STAGE_SECONDS = Histogram(
+    "kefu_bot_stage_seconds",
+    "Where a bot turn's time goes: read, encode, intents, sentiment, retrieval, answer_model, "
+    "entries, write.",
+    ["stage"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
 )
 ESCALATIONS = Counter(
     "kefu_escalations",
@@ -46,6 +60,20 @@ CUSTOMER_SOCKETS = Gauge(
     "kefu_customer_sockets",
     "Customer WebSockets connected to this process.",
 )
+
+
+def observe_stage(name: str, seconds: float) -> None:
+    BOT_STAGE_SECONDS.labels(stage=name).observe(seconds)
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Time one stage of a bot turn into ``kefu_bot_stage_seconds``."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        observe_stage(name, time.perf_counter() - started)
 
 
 def exposition() -> bytes:

@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 import websockets
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 __all__ = ["BenchResult", "demo_questions", "run_bench"]
 
@@ -48,6 +49,8 @@ class BenchResult:
     elapsed_s: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     memory_per_customer_kb: float | None = None
+    # Mean milliseconds per bot turn inside the server, by stage, from its /metrics.
+    stages_ms: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         ordered = sorted(self.latencies_ms)
@@ -67,6 +70,7 @@ class BenchResult:
             "p95_ms": pick(0.95),
             "p99_ms": pick(0.99),
             "memory_per_customer_kb": self.memory_per_customer_kb,
+            "stages_ms": self.stages_ms,
         }
 
     def progress_line(self) -> str:
@@ -160,16 +164,40 @@ async def _connect_all(http: httpx.AsyncClient, base: str, result: BenchResult) 
     return customers
 
 
-async def _resident_bytes(http: httpx.AsyncClient, base: str) -> float | None:
-    """The server process's resident memory, from its Prometheus metrics, if it reports it."""
+Samples = dict[tuple[str, str], float]
+
+
+async def _scrape(http: httpx.AsyncClient, base: str) -> Samples:
+    """The server's Prometheus samples by name and ``stage`` label; empty if it has none."""
     try:
         response = await http.get(f"{base}/metrics")
     except httpx.HTTPError:
-        return None
-    for line in response.text.splitlines():
-        if line.startswith("process_resident_memory_bytes "):
-            return float(line.split()[1])
-    return None
+        return {}
+    if response.status_code != 200:
+        return {}
+    return {
+        (sample.name, sample.labels.get("stage", "")): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def _stages_ms(before: Samples, after: Samples) -> dict[str, float]:
+    """Mean time per turn of each stage, and of the whole turn, during the run."""
+    turns = after.get(("kefu_bot_turn_seconds_count", ""), 0.0) - before.get(
+        ("kefu_bot_turn_seconds_count", ""), 0.0
+    )
+    if turns <= 0:
+        return {}
+    spent = {
+        label: value - before.get((name, label), 0.0)
+        for (name, label), value in after.items()
+        if name == "kefu_bot_stage_seconds_sum"
+    }
+    spent["turn"] = after.get(("kefu_bot_turn_seconds_sum", ""), 0.0) - before.get(
+        ("kefu_bot_turn_seconds_sum", ""), 0.0
+    )
+    return {label: round(seconds / turns * 1000, 2) for label, seconds in sorted(spent.items())}
 
 
 async def _closed_loop(customers: list[_Customer], questions: list[str], messages: int) -> None:
@@ -218,11 +246,13 @@ async def run_bench(
     result = BenchResult(clients=clients)
     limits = httpx.Limits(max_connections=CONNECTING_AT_ONCE)
     async with httpx.AsyncClient(timeout=REPLY_TIMEOUT, limits=limits) as http:
-        before = await _resident_bytes(http, base)
+        idle = await _scrape(http, base)
         customers = await _connect_all(http, base, result)
-        after = await _resident_bytes(http, base)
-        if before is not None and after is not None:
-            result.memory_per_customer_kb = round((after - before) / clients / 1024, 1)
+        connected = await _scrape(http, base)
+        memory = "process_resident_memory_bytes", ""
+        if memory in idle and memory in connected:
+            grown = connected[memory] - idle[memory]
+            result.memory_per_customer_kb = round(grown / clients / 1024, 1)
         reporter = asyncio.create_task(_report(result, progress)) if progress else None
         started = time.perf_counter()
         try:
@@ -235,6 +265,7 @@ async def run_bench(
             if reporter:
                 reporter.cancel()
             await asyncio.gather(*(c.close() for c in customers))
+        result.stages_ms = _stages_ms(connected, await _scrape(http, base))
     return result
 
 

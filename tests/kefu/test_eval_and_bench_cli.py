@@ -236,6 +236,7 @@ def test_bench_speaks_the_websocket_protocol_to_a_real_server(cli_settings: Sett
         "p95_ms",
         "p99_ms",
         "memory_per_customer_kb",
+        "stages_ms",
     }
     assert (closed["clients"], closed["messages"], closed["errors"], closed["lost"]) == (
         3,
@@ -246,6 +247,10 @@ def test_bench_speaks_the_websocket_protocol_to_a_real_server(cli_settings: Sett
     assert 0 < closed["p50_ms"] <= closed["p95_ms"] <= closed["p99_ms"]
     # Read from the server's /metrics before and after the customers connected.
     assert isinstance(closed["memory_per_customer_kb"], float)
+    # Where a turn's time went, from the server's /metrics: every stage, within the turn.
+    stages = closed["stages_ms"]
+    assert set(stages) >= {"read", "encode", "intents", "sentiment", "retrieval", "write", "turn"}
+    assert 0 < stages["encode"] < stages["turn"]
     assert (opened["clients"], opened["messages"], opened["errors"], opened["lost"]) == (
         5,
         12,

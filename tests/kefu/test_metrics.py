@@ -39,6 +39,8 @@ def test_turns_escalations_and_model_calls_are_counted(demo_client: TestClient) 
     assert grew("kefu_escalations_total", reason="asked_for_person") == 1
     assert grew("kefu_bot_turn_seconds_count") == 2
     assert grew("kefu_bot_turn_seconds_sum") > 0
+    for part in ("read", "encode", "intents", "sentiment", "retrieval", "entries", "write"):
+        assert grew("kefu_bot_stage_seconds_count", stage=part) == 2, part
     # Both messages went through MiniLM, the Chinese one through the Han model as well.
     assert grew("kefu_encoder_batch_texts_sum", model="all-MiniLM-L6-v2") >= 2
     assert grew("kefu_encoder_batch_texts_sum", model="multilingual-e5-small-q4") >= 1
