@@ -13,6 +13,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
@@ -94,7 +95,10 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         turns.start()
         dispatcher.start()
         console_sockets.start()
+        app.state.accepting = True
         yield
+        # A load balancer polling /readyz sends new customers elsewhere from now on.
+        app.state.accepting = False
         # Turns in progress finish first: an escalation needs the desk and the database.
         await turns.stop()
         await dispatcher.stop()
@@ -122,6 +126,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         responses={"4XX": {"model": ErrorResponse, "description": "The request was refused."}},
     )
     app.state.settings = settings
+    app.state.accepting = False
     app.state.services = services
     app.state.engine = services.engine
     app.state.kb = services.kb
@@ -154,6 +159,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.mount("/widget", pages.widget_assets(), name="widget-assets")
     _install_error_handlers(app)
     _install_text_check(app)
+    # The widget, the consoles and JSON travel compressed to clients that accept gzip.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.widget_origins,
@@ -166,6 +173,19 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     def healthz() -> JSONResponse:
         return _health(services)
 
+    @app.get("/readyz", tags=["ops"])
+    def readyz() -> JSONResponse:
+        """Whether to send this process new customers: started and not stopping, its database
+        reachable and its index current. ``/healthz`` says whether it is alive at all."""
+        waiting = [] if app.state.accepting else ["not_serving"]
+        if _database(services) != "ok":
+            waiting.append("database")
+        elif not services.kb.index_is_fresh():
+            waiting.append("index_stale")
+        return JSONResponse(
+            {"ready": not waiting, "waiting_for": waiting}, status_code=503 if waiting else 200
+        )
+
     # Prometheus' text format, not JSON: outside the API's schema.
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
@@ -174,13 +194,17 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     return app
 
 
-def _health(services: Services) -> JSONResponse:
-    database = "ok"
+def _database(services: Services) -> str:
     try:
         with services.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as exc:  # any driver error means unreachable, and we say which
-        database = f"error: {type(exc).__name__}"
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+def _health(services: Services) -> JSONResponse:
+    database = _database(services)
     state = services.kb.index.state()
     current = database == "ok" and services.kb.index_is_fresh()
     model = services.intents.model
