@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    # "json": one JSON object per log line (time, level, logger, message), for log shippers.
+    log_format: Literal["text", "json"] = "text"
 
     # Knowledge base limits: requests beyond them are rejected with a 4xx.
     max_import_bytes: int = 20_000_000

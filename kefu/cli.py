@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 import os
 import secrets
 import sys
@@ -17,6 +18,7 @@ from sqlmodel import Session
 
 from core.db import session_scope
 from core.errors import KefuError
+from core.log_format import uvicorn_log_config
 from core.log_redaction import install_log_redaction
 from core.settings import Settings
 from core.staff import Role, create_user, has_users
@@ -40,6 +42,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(user_app, name="user")
 
 console = Console(stderr=True)
+log = logging.getLogger("kefu")
 DEMO_DIR = Path(__file__).resolve().parent.parent / "knowledge_base" / "demo"
 HANDOFF_DEMO_DIR = Path(__file__).resolve().parent.parent / "handoff" / "demo"
 
@@ -77,19 +80,32 @@ def serve(
 ) -> None:
     """Serve the API, widget and consoles; rebuilds a missing or stale index first."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from .app import create_app
 
     settings = Settings()
+    log_config = uvicorn_log_config(settings.log_format, settings.log_level)
+    if log_config:
+        # JSON from the first line: a shipper reads every line of the output as a record, so
+        # no library may draw a progress bar there (transformers does while loading weights).
+        logging.config.dictConfig(log_config)
+        os.environ["TQDM_DISABLE"] = "1"
+        os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
     services_app = create_app(settings)
     kb = services_app.state.kb
-    with progress_bar("Checking the FAQ index") as update:
-        kb.ensure_index(progress=update)
+    if log_config:
+        log.info("checking the FAQ index")
+        kb.ensure_index()
+    else:
+        with progress_bar("Checking the FAQ index") as update:
+            kb.ensure_index(progress=update)
     uvicorn.run(
         services_app,
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level,
+        log_config=log_config or LOGGING_CONFIG,
     )
 
 
