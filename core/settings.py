@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     inference_workers: int = Field(default=0, ge=0, le=16)
     # Micro-batching of concurrent customers' messages, per encoder: at most this many texts
     # in one model call (1 turns batching off), and how long a small batch may wait for more.
+    # The main encoder's runtime in a server: "onnx" (ONNX Runtime, exported locally from the
+    # same weights and checked to give the same vectors; PyTorch if that fails) or "torch".
+    encoder_backend: Literal["onnx", "torch"] = "onnx"
+    # Where exported ONNX graphs are kept, shared by every process on the machine.
+    model_cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "kefu")
     encoder_batch_max: int = Field(default=32, ge=1, le=1024)
     encoder_batch_wait_ms: float = Field(default=0.0, ge=0.0, le=100.0)
 

@@ -231,6 +231,7 @@ def _health(services: Services) -> JSONResponse:
         # Micro-batching of customers' messages: model calls made, texts carried, largest batch.
         "encoders": {
             batcher.name: {
+                "backend": batcher.backend,
                 "batches": batcher.stats.batches,
                 "texts": batcher.stats.texts,
                 "largest": batcher.stats.largest,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,9 +24,12 @@ from handoff.desk import HandoffDesk
 from knowledge_base.batching import BatchingEmbedder
 from knowledge_base.embeddings import Embedder, SentenceEmbedder, load_han_embedder
 from knowledge_base.index import FaqIndex
+from knowledge_base.onnx_backend import OnnxSentenceEmbedder, OnnxUnavailableError
 from knowledge_base.service import KnowledgeBase
 
 __all__ = ["Services", "build_services"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -48,6 +52,21 @@ class Services:
             batcher.close()
 
 
+def _serving_encoder(settings: Settings, workers: int) -> Embedder:
+    """The main model for a server: on ONNX Runtime if it gives the same vectors, else PyTorch."""
+    if settings.encoder_backend == "onnx":
+        try:
+            return OnnxSentenceEmbedder(
+                settings.embedding_model,
+                cache_dir=settings.model_cache_dir / "onnx",
+                workers=workers,
+                threads=1,
+            )
+        except OnnxUnavailableError as exc:
+            log.warning("the main encoder stays on PyTorch: %s", exc)
+    return SentenceEmbedder(settings.embedding_model, workers=workers, threads=1)
+
+
 def build_services(
     settings: Settings,
     *,
@@ -65,7 +84,7 @@ def build_services(
     engine = make_engine(settings.resolved_database_url)
     workers = settings.inference_workers or min(4, os.cpu_count() or 1)
     if embedder is None and serving:
-        embedder = SentenceEmbedder(settings.embedding_model, workers=workers, threads=1)
+        embedder = _serving_encoder(settings, workers)
     embedder = embedder or SentenceEmbedder(settings.embedding_model)
     if han_embedder is None:
         han_embedder = (

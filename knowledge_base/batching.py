@@ -65,6 +65,7 @@ class BatchingEmbedder:
         self.dim = inner.dim
         # The Han model's cosine floor (see E5Embedder) travels with the wrapped model.
         self.similarity_floor = float(getattr(inner, "similarity_floor", 0.0))
+        self.backend = str(getattr(inner, "backend", "unknown"))
         self.max_batch = max(1, max_batch)
         self.wait = max(0.0, wait_ms) / 1000
         self.stats = BatchStats()

