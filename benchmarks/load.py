@@ -5,10 +5,11 @@
 
 1. The raw encoder ceiling (benchmarks/encoder_ceiling.py), with nothing else running.
 2. A fresh data directory (and database, SQLite unless --database-url) with the demo loaded.
-3. For each server configuration (micro-batching on, the default; and off,
-   KEFU_ENCODER_BATCH_MAX=1), a fresh `kefu serve`, then `kefu bench`'s load in-process:
-   one customer (closed loop, latency), 200 customers (closed loop, saturation), and with
-   batching on, ``--open-clients`` customers offered half the ceiling for ``--open-seconds``.
+3. For each server configuration (the default: ONNX Runtime and micro-batching; batching off,
+   KEFU_ENCODER_BATCH_MAX=1; PyTorch, KEFU_ENCODER_BACKEND=torch), a fresh `kefu serve`, then
+   `kefu bench`'s load in-process: one customer (closed loop, latency), 200 customers (closed
+   loop, saturation), and for the default, ``--open-clients`` customers offered half the
+   ceiling for ``--open-seconds``.
 
 Prints one JSON line per run, then the ratios the issue asks for.
 """
@@ -35,7 +36,11 @@ from kefu.bench import run_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 KEFU = ROOT / ".venv" / "bin" / "kefu"
-CONFIGURATIONS = {"batching": {}, "no batching": {"KEFU_ENCODER_BATCH_MAX": "1"}}
+CONFIGURATIONS = {
+    "default": {},
+    "no batching": {"KEFU_ENCODER_BATCH_MAX": "1"},
+    "torch": {"KEFU_ENCODER_BACKEND": "torch"},
+}
 
 
 def free_port() -> int:
@@ -109,7 +114,7 @@ def main() -> None:
             try:
                 figures[f"{name}, 1 client"] = run(url, name, 1, messages=200)
                 figures[f"{name}, 200 clients"] = run(url, name, 200, messages=5)
-                if name == "batching":
+                if name == "default":
                     figures["open"] = run(
                         url,
                         name,
@@ -122,11 +127,14 @@ def main() -> None:
                 server.wait(timeout=60)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    saturated = figures["batching, 200 clients"]["throughput_per_s"]
-    unbatched = figures["no batching, 200 clients"]["throughput_per_s"]
     print(f"ceiling: {top:.1f} messages/s")
-    print(f"saturation, 200 clients: {saturated:.1f}/s = {saturated / top:.2f} x ceiling")
-    print(f"  without batching: {unbatched:.1f}/s = {unbatched / top:.2f} x ceiling")
+    for name in CONFIGURATIONS:
+        one = figures[f"{name}, 1 client"]
+        many = figures[f"{name}, 200 clients"]["throughput_per_s"]
+        print(
+            f"{name}: 1 client p50 {one['p50_ms']} ms; 200 clients {many:.1f}/s"
+            f" = {many / top:.2f} x ceiling"
+        )
     opened = figures["open"]
     print(
         f"open loop, {args.open_clients} customers at {top / 2:.1f}/s: p95 {opened['p95_ms']} ms,"
