@@ -114,7 +114,7 @@ def main() -> None:
             try:
                 figures[f"{name}, 1 client"] = run(url, name, 1, messages=200)
                 figures[f"{name}, 200 clients"] = run(url, name, 200, messages=5)
-                if name == "default":
+                if name == "default" and args.open_seconds > 0:
                     figures["open"] = run(
                         url,
                         name,
@@ -135,7 +135,9 @@ def main() -> None:
             f"{name}: 1 client p50 {one['p50_ms']} ms; 200 clients {many:.1f}/s"
             f" = {many / top:.2f} x ceiling"
         )
-    opened = figures["open"]
+    opened = figures.get("open")
+    if opened is None:
+        return
     print(
         f"open loop, {args.open_clients} customers at {top / 2:.1f}/s: p95 {opened['p95_ms']} ms,"
         f" errors {opened['errors']}, lost {opened['lost']},"

@@ -117,10 +117,19 @@ class _Customer:
     async def close(self) -> None:
         if self.socket is not None:
             await self.socket.close()
+            self.socket = None
 
     async def ask(self, text: str, due: float) -> None:
         """Send ``text`` and wait for its acknowledgement and the bot's reply."""
         result = self.result
+        if self.socket is None:
+            # A fresh conversation after a handoff, or after a connection that failed.
+            try:
+                await self.connect()
+            except (httpx.HTTPError, OSError, RuntimeError, websockets.WebSocketException):
+                result.errors += 1  # refused before anything was sent: not lost
+                self.socket = None
+                return
         client_id = uuid.uuid4().hex
         acked = answered = escalated = False
         result.sent += 1
@@ -149,7 +158,6 @@ class _Customer:
             escalated = True
         if escalated:
             await self.close()
-            await self.connect()
 
 
 async def _connect_all(http: httpx.AsyncClient, base: str, result: BenchResult) -> list[_Customer]:
@@ -158,7 +166,11 @@ async def _connect_all(http: httpx.AsyncClient, base: str, result: BenchResult) 
 
     async def connect(customer: _Customer) -> None:
         async with gate:
-            await customer.connect()
+            try:
+                await customer.connect()
+            except (httpx.HTTPError, OSError, RuntimeError, websockets.WebSocketException):
+                result.errors += 1  # it tries again before its first message
+                customer.socket = None
 
     await asyncio.gather(*(connect(c) for c in customers))
     return customers
