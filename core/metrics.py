@@ -21,6 +21,7 @@ __all__ = [
     "BOT_TURN_SECONDS",
     "CONTENT_TYPE_LATEST",
     "CUSTOMER_SOCKETS",
+    "DISPATCHER_LEADER",
     "ENCODER_BATCH_TEXTS",
     "ESCALATIONS",
     "exposition",
@@ -55,6 +56,10 @@ ENCODER_BATCH_TEXTS = Histogram(
     "Texts per model call of the micro-batching encoders, by model.",
     ["model"],
     buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)
+DISPATCHER_LEADER = Gauge(
+    "kefu_dispatcher_leader",
+    "1 while this process leads the handoff dispatcher (on PostgreSQL, one process at a time).",
 )
 CUSTOMER_SOCKETS = Gauge(
     "kefu_customer_sockets",

@@ -3,7 +3,8 @@ where they stand.
 
 ``sweep`` is synchronous and idempotent; the ``Dispatcher`` runs it on the event loop's thread
 pool whenever the activity channel says something changed, and every few seconds regardless.
-Several processes may each run one: claims are atomic, so they cannot double-assign.
+On PostgreSQL one process leads (``core/leadership.py``) and only it sweeps; another takes over
+within a tick when it dies. Claims are atomic in any case, so nothing is double-assigned.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from core.clock import utcnow
 from core.conversations import ConversationEvent, EventPublic
 from core.db import session_scope
 from core.errors import ConflictError
+from core.leadership import DISPATCHER_LOCK, Leadership
+from core.metrics import DISPATCHER_LEADER
 from core.realtime import ACTIVITY_CHANNEL, STAFF_CHANNEL, publish_frame
 
 from .agents import candidates
@@ -106,6 +109,7 @@ class Dispatcher:
         self.desk = desk
         self.broker = broker
         self.tick_seconds = tick_seconds
+        self.leadership = Leadership(desk.engine, DISPATCHER_LOCK)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -118,6 +122,8 @@ class Dispatcher:
         if self._task is not None:
             self._stopping.set()
             await self._task
+        await run_in_threadpool(self.leadership.release)
+        DISPATCHER_LEADER.set(0)
 
     async def _run(self) -> None:
         async with self.broker.subscribe(ACTIVITY_CHANNEL) as activity:
@@ -126,7 +132,10 @@ class Dispatcher:
                 if self._stopping.is_set():
                     return
                 try:
-                    await self.run_once(announce=woken)
+                    leading = await run_in_threadpool(self.leadership.lead)
+                    DISPATCHER_LEADER.set(1 if leading else 0)
+                    if leading:
+                        await self.run_once(announce=woken)
                 except Exception:  # a bad sweep must not stop the queue for good
                     log.exception("handoff sweep failed")
 

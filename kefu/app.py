@@ -171,7 +171,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:
-        return _health(services)
+        return _health(services, dispatcher)
 
     @app.get("/readyz", tags=["ops"])
     def readyz() -> JSONResponse:
@@ -203,7 +203,7 @@ def _database(services: Services) -> str:
     return "ok"
 
 
-def _health(services: Services) -> JSONResponse:
+def _health(services: Services, dispatcher: Dispatcher) -> JSONResponse:
     database = _database(services)
     state = services.kb.index.state()
     current = database == "ok" and services.kb.index_is_fresh()
@@ -228,6 +228,8 @@ def _health(services: Services) -> JSONResponse:
             "kind": state.kind,
             "revision": state.revision,
         },
+        # On PostgreSQL one process sweeps the handoff queue at a time.
+        "dispatcher": {"leader": dispatcher.leadership.leading},
         # Micro-batching of customers' messages: model calls made, texts carried, largest batch.
         "encoders": {
             batcher.name: {
