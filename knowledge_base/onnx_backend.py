@@ -12,6 +12,7 @@ models; anything else is refused too.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -91,7 +92,10 @@ class OnnxSentenceEmbedder:
             # A damaged cache (a disk error, a hand edit) is made again once.
             log.warning("the cached ONNX graph %s is unreadable (%s); exporting again", graph, exc)
             _export(reference, self._inputs, graph)
-            sessions = _sessions(onnxruntime, graph, options, workers)
+            try:
+                sessions = _sessions(onnxruntime, graph, options, workers)
+            except Exception as again:
+                raise OnnxUnavailableError(f"the exported graph does not load: {again}") from again
         self._sessions: queue.SimpleQueue[Any] = queue.SimpleQueue()
         for session in sessions:
             self._sessions.put(session)
@@ -182,10 +186,23 @@ def _export(reference: Any, inputs: list[str], graph: Path) -> None:
             return hidden
 
     sample = reference.tokenizer(["export"], return_tensors="pt")
-    graph.parent.mkdir(parents=True, exist_ok=True)
     partial = graph.with_name(f".{graph.name}.{uuid.uuid4().hex}")
+    try:
+        graph.parent.mkdir(parents=True, exist_ok=True)
+        _trace(LastHidden(), sample, inputs, partial)
+        # Whole or not at all: a process starting beside this one never reads half a file.
+        partial.replace(graph)
+    except Exception as exc:  # an unwritable cache, a model torch.onnx cannot trace
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise OnnxUnavailableError(f"cannot export to {graph}: {exc}") from exc
+
+
+def _trace(module: Any, sample: Any, inputs: list[str], target: Path) -> None:
+    import torch
+
     axes = {name: {0: "batch", 1: "tokens"} for name in [*inputs, "last_hidden_state"]}
-    log.info("exporting %s to ONNX at %s", reference[0].auto_model.name_or_path, graph)
+    log.info("exporting the encoder to ONNX at %s", target)
     # The TorchScript exporter, deliberately: it needs only the onnx package, and the
     # torch.export-based default would add onnxscript to trace the same small graph. It warns
     # of its own deprecation and of how it traced shapes and indexing; torch is pinned, the
@@ -193,17 +210,15 @@ def _export(reference: Any, inputs: list[str], graph: Path) -> None:
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            LastHidden(),
+            module,
             tuple(sample[name] for name in inputs),
-            str(partial),
+            str(target),
             input_names=inputs,
             output_names=["last_hidden_state"],
             dynamic_axes=axes,
             opset_version=17,
             dynamo=False,
         )
-    # Whole or not at all: a process starting beside this one never reads half a file.
-    partial.replace(graph)
 
 
 def _verify(embedder: OnnxSentenceEmbedder, reference: Any, graph: Path) -> None:

@@ -98,3 +98,11 @@ def test_a_damaged_export_is_made_again(tmp_path: Path) -> None:
         assert backend(second) == "onnx"
         assert ranking(second) == expected
     assert graph.stat().st_size == size
+
+
+def test_a_cache_that_cannot_be_written_leaves_pytorch_serving(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the cache directory should be")
+    with served(tmp_path, "blocked", blocked) as client:
+        assert backend(client) == "torch"
+        assert ranking(client)[0][0][0] == "track"
