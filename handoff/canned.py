@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from core.conversations import Conversation
 from core.db import session_scope
 from core.errors import ConflictError, NotFoundError
+from core.text import StoredText
 
 from .models import CannedResponse
 
@@ -23,9 +24,9 @@ _SLOT = re.compile(r"\{(\w+)\}")
 
 class CannedIn(BaseModel):
     shortcut: str = Field(min_length=1, max_length=32, pattern=r"^[\w-]+$")
-    title: str = Field(min_length=1, max_length=128)
-    text: str = Field(min_length=1, max_length=2000)
-    language: str | None = Field(default=None, max_length=8)
+    title: StoredText = Field(min_length=1, max_length=128)
+    text: StoredText = Field(min_length=1, max_length=2000)
+    language: StoredText | None = Field(default=None, max_length=8)
 
 
 class CannedPublic(BaseModel):

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from core.db import session_scope
 from core.errors import InvalidInputError
 from core.staff import Role, create_user
+from core.text import StoredText
 
 from .agents import AgentPublic, agent_public, ensure_profile, update_profile, user_named
 from .config import DeskConfig
@@ -18,23 +19,23 @@ __all__ = ["StaffCreate", "StaffUpdate", "create_staff", "update_staff"]
 
 
 class StaffCreate(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=1024)
+    username: StoredText = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)  # hashed, never stored as given
     role: Role = Role.agent
-    display_name: str = Field(default="", max_length=128)
-    teams: list[str] | None = None
-    languages: list[str] | None = None
-    topics: list[str] | None = None
+    display_name: StoredText = Field(default="", max_length=128)
+    teams: list[StoredText] | None = None
+    languages: list[StoredText] | None = None
+    topics: list[StoredText] | None = None
     max_chats: int | None = None
 
 
 class StaffUpdate(BaseModel):
     role: Role | None = None
-    display_name: str | None = Field(default=None, min_length=1, max_length=128)
+    display_name: StoredText | None = Field(default=None, min_length=1, max_length=128)
     disabled: bool | None = None
-    teams: list[str] | None = None
-    languages: list[str] | None = None
-    topics: list[str] | None = None
+    teams: list[StoredText] | None = None
+    languages: list[StoredText] | None = None
+    topics: list[StoredText] | None = None
     max_chats: int | None = None
 
 

@@ -135,3 +135,46 @@ def test_unstorable_text_in_a_query_is_refused_before_any_route(
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == "invalid_text"
     assert client.get(FAQ_URL, params={"category": "general"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        # Found by the OpenAPI fuzzer on PostgreSQL: a NUL in a canned response was a 500.
+        (
+            "/api/agent/canned",
+            {"shortcut": "nul", "title": "Hello", "text": "Hi\x00 there"},
+            "text",
+        ),
+        ("/api/agent/canned", {"shortcut": "nul", "title": "A\x00", "text": "Hi"}, "title"),
+        (
+            "/api/agent/canned",
+            {"shortcut": "nul", "title": "T", "text": "Hi", "language": "e\x00"},
+            "language",
+        ),
+        (
+            "/api/admin/users",
+            {
+                "username": "nul",
+                "password": "long enough pw",
+                "role": "agent",
+                "display_name": "N\x00",
+            },
+            "display_name",
+        ),
+        (
+            "/api/admin/users",
+            {"username": "nul", "password": "long enough pw", "role": "agent", "teams": ["a\x00"]},
+            "teams",
+        ),
+    ],
+)
+def test_text_no_database_can_store_is_refused_in_staff_bodies(
+    client: TestClient, url: str, body: dict[str, Any], field: str
+) -> None:
+    before = client.get(url).json()
+    response = client.post(url, json=body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert any(field in detail["field"] for detail in error["details"]), error
+    assert client.get(url).json() == before
