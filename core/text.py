@@ -25,6 +25,7 @@ __all__ = [
     "INT64_MAX",
     "INT64_MIN",
     "MAX_SEQ",
+    "STORABLE",
     "InvalidTextError",
     "StoredText",
     "check_seq",
@@ -83,7 +84,10 @@ def _storable(value: str) -> str:
     return value
 
 
-StoredText = Annotated[str, AfterValidator(_storable)]
+#: The check as annotation metadata, for constrained string types of their own.
+STORABLE = AfterValidator(_storable)
+
+StoredText = Annotated[str, STORABLE]
 """A request-body string that every database can store (a 422 ``invalid_text`` otherwise)."""
 
 

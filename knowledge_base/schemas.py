@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from core.api_types import NotNull, SeqNumber
 from core.language import SUPPORTED_LANGUAGES, detect_language
+from core.text import STORABLE
 
 __all__ = [
     "MAX_ANSWER_CHARS",
@@ -69,16 +70,25 @@ def _no_blank_items(values: list[str]) -> list[str]:
     return list(dict.fromkeys(cleaned))
 
 
+# Every text an admin sends passes the storable-text check (a NUL or lone surrogate is a 422).
 Question = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_CHARS)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_CHARS),
+    STORABLE,
 ]
 Answer = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ANSWER_CHARS)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ANSWER_CHARS),
+    STORABLE,
 ]
 Language = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_language)]
 EntryId = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_id)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), STORABLE
+]
+Category = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), STORABLE
+]
 Alternatives = Annotated[
     list[Question], Field(max_length=MAX_ALTERNATIVES), AfterValidator(_no_blank_items)
 ]
@@ -148,7 +158,9 @@ class FaqEntryPublic(BaseModel):
 
 IntentName = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_id)]
 Example = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_CHARS)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_CHARS),
+    STORABLE,
 ]
 
 
@@ -159,14 +171,14 @@ def _check_language_keys(values: dict[str, object]) -> dict[str, object]:
 
 
 Responses = Annotated[
-    dict[str, Annotated[str, StringConstraints(max_length=MAX_ANSWER_CHARS)]],
+    dict[str, Annotated[str, StringConstraints(max_length=MAX_ANSWER_CHARS), STORABLE]],
     AfterValidator(_check_language_keys),
 ]
 Examples = Annotated[
     dict[str, Annotated[list[Example], Field(max_length=MAX_EXAMPLES)]],
     AfterValidator(_check_language_keys),
 ]
-Description = Annotated[str, StringConstraints(max_length=500)]
+Description = Annotated[str, StringConstraints(max_length=500), STORABLE]
 
 
 class IntentCreate(BaseModel):

@@ -178,3 +178,31 @@ def test_text_no_database_can_store_is_refused_in_staff_bodies(
     error = response.json()["error"]
     assert any(field in detail["field"] for detail in error["details"]), error
     assert client.get(url).json() == before
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        (FAQ_URL, {"question": "Where\x00?", "answer": "Here.", "language": "en"}, "question"),
+        (FAQ_URL, {"question": "Where?", "answer": "He\x00re.", "language": "en"}, "answer"),
+        (
+            FAQ_URL,
+            {"question": "Where?", "answer": "Here.", "alternatives": ["Wh\x00ere"]},
+            "alternatives",
+        ),
+        (FAQ_URL, {"question": "Where?", "answer": "Here.", "tags": ["a\x00"]}, "tags"),
+        (FAQ_URL, {"question": "Where?", "answer": "Here.", "category": "c\x00"}, "category"),
+        ("/api/admin/kb/intents", {**INTENT, "description": "d\x00"}, "description"),
+        ("/api/admin/kb/intents", {**INTENT, "examples": {"en": ["hel\x00lo"]}}, "examples"),
+        ("/api/admin/kb/intents", {**INTENT, "responses": {"en": "H\x00i"}}, "responses"),
+    ],
+)
+def test_text_no_database_can_store_is_refused_in_the_knowledge_base(
+    client: TestClient, url: str, body: dict[str, Any], field: str
+) -> None:
+    before = client.get(url).json()
+    response = client.post(url, json=body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert any(field in detail["field"] for detail in error["details"]), error
+    assert client.get(url).json() == before
