@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from core.api_types import RowId
 from core.auth import AdminActor
+from core.text import StoredText
 from knowledge_base.schemas import FaqEntryCreate
 
 from .learning_service import MAX_ACTION_IDS, LearningService, VectorCache
@@ -30,8 +31,10 @@ class ToFaq(BaseModel):
 
 class ToIntent(BaseModel):
     exchange_ids: ExchangeIds
-    intent: str = Field(min_length=1, max_length=64)
-    examples: list[Annotated[str, Field(max_length=500)]] = Field(min_length=1, max_length=500)
+    intent: StoredText = Field(min_length=1, max_length=64)
+    examples: list[Annotated[StoredText, Field(max_length=500)]] = Field(
+        min_length=1, max_length=500
+    )
 
 
 class Dismiss(BaseModel):

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from core.auth import AdminActor
 from core.jobs import Progress
 from core.jobs_routes import Jobs
+from core.text import StoredText
 
 from .chat import ChatService
 from .intent_service import IntentService
@@ -27,8 +28,8 @@ router = APIRouter(prefix="/api/admin/bot", tags=["bot administration"])
 
 
 class TestRequest(BaseModel):
-    text: str
-    language: str | None = Field(default=None, max_length=8)
+    text: str  # the chat service's own check answers for it (invalid_message)
+    language: StoredText | None = Field(default=None, max_length=8)
 
 
 class ModelKind(StrEnum):

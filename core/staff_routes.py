@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from .auth import COOKIE, StaffActor, UnauthenticatedError
 from .db import session_scope
 from .staff import check_password, end_session, start_session
+from .text import StoredText
 
 __all__ = ["router"]
 
@@ -19,7 +20,8 @@ SESSION_TTL = timedelta(hours=12)
 
 
 class LoginRequest(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+    # Checked before the lookup: PostgreSQL refuses a NUL even in a WHERE clause.
+    username: StoredText = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
 
 

@@ -206,3 +206,10 @@ def test_text_no_database_can_store_is_refused_in_the_knowledge_base(
     error = response.json()["error"]
     assert any(field in detail["field"] for detail in error["details"]), error
     assert client.get(url).json() == before
+
+
+def test_a_nul_in_a_login_is_refused_not_looked_up(client: TestClient) -> None:
+    # PostgreSQL refuses a NUL even in a WHERE clause: before the check this was a 500.
+    response = client.post("/api/auth/login", json={"username": "ad\x00min", "password": "x"})
+    assert response.status_code == 422, response.text
+    assert any("username" in d["field"] for d in response.json()["error"]["details"])
