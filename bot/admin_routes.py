@@ -15,14 +15,14 @@ from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, Field
 
 from core.auth import AdminActor
-from core.jobs import Progress
+from core.jobs import Handler, JobQueue, JobScope, Progress
 from core.jobs_routes import Jobs
 from core.text import StoredText
 
 from .chat import ChatService
 from .intent_service import IntentService
 
-__all__ = ["router"]
+__all__ = ["register_jobs", "router"]
 
 router = APIRouter(prefix="/api/admin/bot", tags=["bot administration"])
 
@@ -70,24 +70,16 @@ def models(
         "current": serving.version if serving else None,
         "labels": intents.labels(),
         "versions": intents.store.versions()[::-1],
-        "training": job.public() if job else None,
+        "training": job,
         "background_training": intents.is_training,
     }
 
 
 @router.post("/train", status_code=status.HTTP_202_ACCEPTED)
-def train(
-    request: Request, jobs: Jobs, actor: AdminActor, kind: Kind = ModelKind.intent
-) -> dict[str, Any]:
+def train(jobs: Jobs, actor: AdminActor, kind: Kind = ModelKind.intent) -> dict[str, Any]:
     """Train a candidate on the current intents (or FAQ phrasings, for the answer model); poll
     ``/api/admin/jobs/{id}`` for progress."""
-    intents = _service(request, kind)
-
-    def work(progress: Progress) -> dict[str, Any]:
-        model = intents.train(progress=progress, activate=False)
-        return {"version": model.version, "metrics": model.metrics}
-
-    return jobs.start(_job_kind(kind), actor.name, work).public()
+    return jobs.submit(_job_kind(kind), actor.name)
 
 
 @router.post("/models/{version}/activate")
@@ -96,6 +88,20 @@ def activate(
 ) -> dict[str, Any]:
     model = _service(request, kind).activate(version)
     return {"current": model.version, "metrics": model.metrics}
+
+
+def register_jobs(jobs: JobQueue, intents: IntentService, answers: IntentService) -> None:
+    """Training a candidate model: the process whose model files they are runs it."""
+
+    def trainer(service: IntentService) -> Handler:
+        def train(_payload: dict[str, Any], _actor: str, progress: Progress) -> dict[str, Any]:
+            model = service.train(progress=progress, activate=False)
+            return {"version": model.version, "metrics": model.metrics}
+
+        return train
+
+    jobs.register(_job_kind(ModelKind.intent), trainer(intents), JobScope.process)
+    jobs.register(_job_kind(ModelKind.answer), trainer(answers), JobScope.process)
 
 
 def _job_kind(kind: ModelKind) -> str:

@@ -7,22 +7,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from .auth import AdminActor
-from .jobs import JobRegistry
+from .jobs import JobQueue
 
 __all__ = ["Jobs", "router"]
 
 router = APIRouter(prefix="/api/admin/jobs", tags=["jobs"])
 
 
-def _registry(request: Request) -> JobRegistry:
-    jobs: JobRegistry = request.app.state.jobs
+def _queue(request: Request) -> JobQueue:
+    jobs: JobQueue = request.app.state.jobs
     return jobs
 
 
-# The app's one job registry, for any route that starts or reads jobs.
-Jobs = Annotated[JobRegistry, Depends(_registry)]
+# The app's job queue, for any route that submits or reads jobs.
+Jobs = Annotated[JobQueue, Depends(_queue)]
 
 
 @router.get("/{job_id}")
 def job(jobs: Jobs, _actor: AdminActor, job_id: str) -> dict[str, Any]:
-    return jobs.get(job_id).public()
+    """Any process's job: state (queued, running, done, failed), done/total, result, error."""
+    return jobs.get(job_id)

@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     # ran out (its holder crashed). Longer leases mean later recovery, never a double reply.
     bot_turn_lease_seconds: float = Field(default=15.0, gt=0)
     bot_turn_sweep_seconds: float = Field(default=2.0, gt=0)
+    # Admin jobs (imports, reindexing, training) are rows of admin_job. The process running one
+    # renews its lease; when the lease runs out (the process died), another process that may
+    # run it claims it again. Every process looks for such jobs every poll interval.
+    job_lease_seconds: float = Field(default=30.0, ge=1, le=3600)
+    job_poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
     # Sites allowed to embed the widget (the customer API is called cross-origin from them);
     # ["*"] lets any site embed it. Staff APIs need the session cookie, which is never sent

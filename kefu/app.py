@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from analytics.learning_routes import router as learning_router
 from analytics.learning_service import VectorCache
 from analytics.routes import router as analytics_router
+from bot.admin_routes import register_jobs as register_bot_jobs
 from bot.admin_routes import router as bot_admin_router
 from bot.routes import admin_router as exchanges_router
 from bot.routes import router as chat_router
@@ -29,7 +30,7 @@ from bot.turn_runner import TurnRunner
 from core.api_types import ErrorResponse
 from core.broker import make_broker
 from core.errors import KefuError
-from core.jobs import JobRegistry
+from core.jobs import JobQueue, instance_id
 from core.jobs_routes import router as jobs_router
 from core.log_redaction import install_log_redaction
 from core.metrics import CONTENT_TYPE_LATEST, exposition
@@ -43,6 +44,7 @@ from handoff.dispatch import Dispatcher
 from handoff.people_routes import router as people_router
 from handoff.routes import router as agent_router
 from knowledge_base.embeddings import Embedder
+from knowledge_base.routes import register_jobs as register_kb_jobs
 from knowledge_base.routes import router as kb_router
 
 from . import pages
@@ -78,7 +80,14 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         services.desk, broker, heartbeat=settings.agent_console_heartbeat_seconds
     )
     turns = TurnRunner(services.chat, broker, sweep_seconds=settings.bot_turn_sweep_seconds)
-    jobs = JobRegistry()
+    jobs = JobQueue(
+        services.engine,
+        instance_id(settings.data_dir),
+        lease_seconds=settings.job_lease_seconds,
+        poll_seconds=settings.job_poll_seconds,
+    )
+    register_kb_jobs(jobs, services.kb)
+    register_bot_jobs(jobs, services.intents, services.answers)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -95,6 +104,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         turns.start()
         dispatcher.start()
         console_sockets.start()
+        jobs.start()
         app.state.accepting = True
         yield
         # A load balancer polling /readyz sends new customers elsewhere from now on.
@@ -103,8 +113,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         await turns.stop()
         await dispatcher.stop()
         await console_sockets.close()
-        # Accepted jobs (imports, reindexing, training) finish before the database goes.
-        await run_in_threadpool(jobs.wait_idle)
+        # Jobs this process runs (imports, reindexing, training) finish before the database
+        # goes; queued ones stay for another process, or this one's next start.
+        await run_in_threadpool(jobs.stop)
         await run_in_threadpool(services.kb.stop_following)
         # A retraining still running would otherwise outlive the database it reads.
         await run_in_threadpool(services.intents.wait_idle)

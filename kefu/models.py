@@ -10,6 +10,7 @@ def import_all_models() -> None:
     import bot.models
     import bot.turns  # noqa: F401
     import core.conversations
+    import core.jobs
     import core.staff  # noqa: F401
     import handoff.models
     import handoff.presence  # noqa: F401

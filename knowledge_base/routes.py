@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from core.api_types import Offset, SeqNumber
 from core.auth import AdminActor
-from core.jobs import Progress
+from core.jobs import JobQueue, JobScope, Progress
 from core.jobs_routes import Jobs
 from core.language import detect_language
 
@@ -196,21 +196,19 @@ ImportFormat = Annotated[kb_io.FileFormat | None, Query(alias="format")]
 ImportStatus = Annotated[EntryStatus, Query(alias="status")]
 
 
-def _parse_upload(
-    request: Request, file: UploadFile, fmt: kb_io.FileFormat | None, default_status: EntryStatus
-) -> kb_io.ParsedFile:
-    """The whole file, validated; any error names its line and nothing has been written."""
+def _read_upload(request: Request, file: UploadFile) -> str:
     limit: int = request.app.state.settings.max_import_bytes
     raw = file.file.read(limit + 1)
     if len(raw) > limit:
         raise kb_io.ImportFileError(f"the file is larger than {limit} bytes")
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise kb_io.ImportFileError(f"the file is not UTF-8 text (byte {exc.start})") from None
-    return kb_io.parse(
-        text, fmt or kb_io.format_for_path(file.filename or ""), default_status=default_status
-    )
+
+
+def _format(file: UploadFile, fmt: kb_io.FileFormat | None) -> kb_io.FileFormat:
+    return fmt or kb_io.format_for_path(file.filename or "")
 
 
 @router.post("/import", response_model=ImportResult)
@@ -222,7 +220,10 @@ def import_file(
     fmt: ImportFormat = None,
     default_status: ImportStatus = EntryStatus.published,
 ) -> ImportResult:
-    parsed = _parse_upload(request, file, fmt, default_status)
+    """The whole file, validated (any error names its line), then imported in one step."""
+    parsed = kb_io.parse(
+        _read_upload(request, file), _format(file, fmt), default_status=default_status
+    )
     report = kb.import_records(faqs=parsed.faqs, intents=parsed.intents, author=actor.name)
     return _import_result(report)
 
@@ -230,38 +231,49 @@ def import_file(
 @router.post("/import-jobs", status_code=status.HTTP_202_ACCEPTED)
 def import_job(
     request: Request,
-    kb: KB,
     jobs: Jobs,
     actor: AdminActor,
     file: ImportFile,
     fmt: ImportFormat = None,
     default_status: ImportStatus = EntryStatus.published,
 ) -> dict[str, Any]:
-    """Validate now (a bad file is refused whole, 4xx), then import in the background.
+    """Validate now (a bad file is refused whole, 4xx), then import in the background: one
+    import at a time across every process, run again by another process if this one dies.
 
     Poll ``/api/admin/jobs/{id}``: ``done``/``total`` count embedded entries.
     """
-    parsed = _parse_upload(request, file, fmt, default_status)
-
-    def work(progress: Progress) -> dict[str, Any]:
-        report = kb.import_records(
-            faqs=parsed.faqs, intents=parsed.intents, author=actor.name, progress=progress
-        )
-        return _import_result(report).model_dump()
-
-    return jobs.start("import", actor.name, work).public()
+    text, file_format = _read_upload(request, file), _format(file, fmt)
+    kb_io.parse(text, file_format, default_status=default_status)
+    payload = {"text": text, "format": file_format.value, "status": default_status.value}
+    return jobs.submit("import", actor.name, payload)
 
 
 @router.post("/reindex-jobs", status_code=status.HTTP_202_ACCEPTED)
-def reindex_job(kb: KB, jobs: Jobs, actor: AdminActor) -> dict[str, Any]:
-    """Rebuild the FAQ index from the database, with progress."""
+def reindex_job(jobs: Jobs, actor: AdminActor) -> dict[str, Any]:
+    """Rebuild this process's FAQ index from the database, with progress."""
+    return jobs.submit("reindex", actor.name)
 
-    def work(progress: Progress) -> dict[str, Any]:
+
+def register_jobs(jobs: JobQueue, kb: KnowledgeBase) -> None:
+    """The knowledge base's kinds of admin job: an import (any process runs it: its effect is
+    the database) and a reindex (the process whose index it is)."""
+
+    def import_(payload: dict[str, Any], actor: str, progress: Progress) -> dict[str, Any]:
+        parsed = kb_io.parse(
+            payload["text"], kb_io.FileFormat(payload["format"]), default_status=payload["status"]
+        )
+        report = kb.import_records(
+            faqs=parsed.faqs, intents=parsed.intents, author=actor, progress=progress
+        )
+        return _import_result(report).model_dump()
+
+    def reindex(_payload: dict[str, Any], _actor: str, progress: Progress) -> dict[str, Any]:
         kb.ensure_index(progress=progress, force=True)
         state = kb.index.state()
         return {"entries": state.entries, "vectors": state.vectors, "revision": state.revision}
 
-    return jobs.start("reindex", actor.name, work).public()
+    jobs.register("import", import_, JobScope.cluster)
+    jobs.register("reindex", reindex, JobScope.process)
 
 
 def _import_result(report: ImportReport) -> ImportResult:

@@ -53,7 +53,7 @@ export async function loadModels(kind = training.kind) {
     if (kind !== training.kind) return;
     renderModels();
     const job = models.training;
-    if (job && job.state === "running" && training.following[kind] !== job.id) followTraining(kind, job);
+    if (job && (job.state === "queued" || job.state === "running") && training.following[kind] !== job.id) followTraining(kind, job);
   } catch (failure) {
     toast(`Could not load the models: ${describe(failure)}`, "error");
   }

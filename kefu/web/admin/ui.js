@@ -57,7 +57,7 @@ export function updatePreview(inputSelector, previewSelector) {
 export async function followJob(job, bar) {
   let current = job;
   showProgress(bar, current);
-  while (current.state === "running") {
+  while (current.state === "queued" || current.state === "running") {
     await sleep(JOB_POLL_MS);
     try {
       current = await api("GET", `/api/admin/jobs/${encodeURIComponent(current.id)}`);
@@ -74,7 +74,7 @@ function showProgress(bar, job) {
   bar.hidden = false;
   const total = Number(job.total) || 0;
   const done = Number(job.done) || 0;
-  const finished = job.state !== "running";
+  const finished = job.state === "done" || job.state === "failed";
   const fraction = finished ? 1 : total ? Math.min(1, done / total) : 0;
   bar.dataset.state = job.state;
   bar.setAttribute("aria-valuemin", "0");
