@@ -10,14 +10,17 @@ runs in one of two shapes:
   it was due, so a server that falls behind shows it in the latencies.
 
 A message counts as *lost* when it got no acknowledgement, or no reply after its
-acknowledgement, within ``REPLY_TIMEOUT``. A conversation the bot hands to a person is replaced
-by a fresh one, since the bot rightly stays silent there. The server's resident memory is read
-from its ``/metrics`` before and after everyone connects.
+acknowledgement, within the reply timeout (``REPLY_TIMEOUT`` by default), reconnections
+included: a dropped socket is reopened to the same conversation and replayed from its last
+``seq``. A conversation the bot hands to a person is replaced by a fresh one, since the bot
+rightly stays silent there. The server's resident memory is read from its ``/metrics`` before
+and after everyone connects.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -46,6 +49,10 @@ class BenchResult:
     messages: int = 0
     errors: int = 0
     lost: int = 0
+    # Sockets reopened to the same conversation after a drop (a server or proxy went away).
+    reconnects: int = 0
+    # How long a message may take, reconnections included, before it counts as lost.
+    reply_timeout_s: float = REPLY_TIMEOUT
     elapsed_s: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     memory_per_customer_kb: float | None = None
@@ -65,6 +72,7 @@ class BenchResult:
             "messages": self.messages,
             "errors": self.errors,
             "lost": self.lost,
+            "reconnects": self.reconnects,
             "throughput_per_s": round(self.messages / self.elapsed_s, 2) if self.elapsed_s else 0.0,
             "p50_ms": pick(0.50),
             "p95_ms": pick(0.95),
@@ -78,7 +86,7 @@ class BenchResult:
         p50 = f"{recent[len(recent) // 2]:.0f} ms" if recent else "-"
         return (
             f"sent {self.sent}, answered {self.messages}, errors {self.errors}, "
-            f"lost {self.lost}, recent p50 {p50}"
+            f"lost {self.lost}, reconnects {self.reconnects}, recent p50 {p50}"
         )
 
 
@@ -97,27 +105,60 @@ def _ws_url(base: str) -> str:
 
 
 class _Customer:
-    """One conversation on one socket; a new one once the bot has handed it to a person."""
+    """One conversation on one socket; a new one once the bot has handed it to a person.
+
+    A socket that drops mid-message (a server killed, a proxy restarted) is reconnected to the
+    same conversation from the last ``seq`` seen, as the widget does, and the message is sent
+    again with its ``client_id``: the server stores it once, and its reply arrives live or in
+    the replay. Only a message with no acknowledgement or no reply within the reply timeout is lost.
+    """
 
     def __init__(self, http: httpx.AsyncClient, base: str, result: BenchResult) -> None:
         self.http, self.base, self.result = http, base, result
         self.socket: Any = None
+        self.conversation: tuple[str, str] | None = None  # (id, token)
+        self.last_seq = 0
 
     async def connect(self) -> None:
         started = await self.http.post(f"{self.base}/api/chat/conversations")
         started.raise_for_status()
         body = started.json()
-        query = f"conversation_id={body['conversation_id']}&token={body['token']}"
-        url = f"{_ws_url(self.base)}/api/chat/ws?{query}"
-        self.socket = await websockets.connect(url, max_size=2**20)
+        self.conversation, self.last_seq = (body["conversation_id"], body["token"]), 0
+        await self._open()
+
+    async def _open(self) -> None:
+        assert self.conversation is not None
+        conversation_id, token = self.conversation
+        query = f"conversation_id={conversation_id}&last_seq={self.last_seq}"
+        self.socket = await websockets.connect(
+            f"{_ws_url(self.base)}/api/chat/ws?{query}",
+            max_size=2**20,
+            subprotocols=[websockets.Subprotocol("kefu.v1"), _token_protocol(token)],
+        )
         ready = json.loads(await self.socket.recv())
         if ready.get("type") != "ready":
             raise RuntimeError(f"unexpected first frame {ready}")
 
+    async def _reopen(self, deadline: float) -> bool:
+        """Reconnect to the same conversation until ``deadline``; False if it never worked."""
+        await self.close()
+        pause = 0.1
+        while time.perf_counter() < deadline:
+            try:
+                await self._open()
+                self.result.reconnects += 1
+                return True
+            except (httpx.HTTPError, OSError, RuntimeError, websockets.WebSocketException):
+                self.socket = None
+            await asyncio.sleep(min(pause, max(0.0, deadline - time.perf_counter())))
+            pause = min(pause * 2, 2.0)
+        return False
+
     async def close(self) -> None:
         if self.socket is not None:
-            await self.socket.close()
-            self.socket = None
+            socket, self.socket = self.socket, None
+            with contextlib.suppress(OSError, websockets.WebSocketException):
+                await socket.close()
 
     async def ask(self, text: str, due: float) -> None:
         """Send ``text`` and wait for its acknowledgement and the bot's reply."""
@@ -131,21 +172,35 @@ class _Customer:
                 self.socket = None
                 return
         client_id = uuid.uuid4().hex
+        frame_out = json.dumps({"type": "message", "text": text, "client_id": client_id})
+        before = self.last_seq
+        deadline = time.perf_counter() + result.reply_timeout_s
         acked = answered = escalated = False
         result.sent += 1
+        unsent = True
         try:
-            await self.socket.send(
-                json.dumps({"type": "message", "text": text, "client_id": client_id})
-            )
-            async with asyncio.timeout(REPLY_TIMEOUT):
-                while not (acked and answered):
-                    frame = json.loads(await self.socket.recv())
-                    kind, event = frame.get("type"), frame.get("event") or {}
-                    if kind == "ack" and frame.get("client_id") == client_id:
-                        acked = True
-                    elif kind == "error":
-                        raise RuntimeError(frame)
-                    elif kind == "event" and event.get("author") == "bot" and not answered:
+            while not (acked and answered):
+                try:
+                    if unsent:
+                        await self.socket.send(frame_out)
+                        unsent = False
+                    async with asyncio.timeout(max(0.0, deadline - time.perf_counter())):
+                        frame = json.loads(await self.socket.recv())
+                except (websockets.ConnectionClosed, OSError):
+                    # Dropped: the same conversation again, from the last seq seen, and the
+                    # message again under its client_id (stored once, whatever happened).
+                    if not await self._reopen(deadline):
+                        raise TimeoutError from None
+                    unsent = True
+                    continue
+                kind, event = frame.get("type"), frame.get("event") or {}
+                if kind == "ack" and frame.get("client_id") == client_id:
+                    acked = True
+                elif kind == "error":
+                    raise RuntimeError(frame)
+                elif kind == "event":
+                    self.last_seq = max(self.last_seq, int(event.get("seq") or 0))
+                    if event.get("author") == "bot" and event["seq"] > before and not answered:
                         answered = True
                         escalated = event.get("payload", {}).get("kind") == "escalation"
             result.latencies_ms.append((time.perf_counter() - due) * 1000)
@@ -153,11 +208,15 @@ class _Customer:
         except RuntimeError:
             result.errors += 1
             escalated = True
-        except (TimeoutError, websockets.ConnectionClosed):
+        except (TimeoutError, websockets.ConnectionClosed, OSError):
             result.lost += 1
             escalated = True
         if escalated:
             await self.close()
+
+
+def _token_protocol(token: str) -> Any:
+    return websockets.Subprotocol(f"kefu.token.{token}")
 
 
 async def _connect_all(http: httpx.AsyncClient, base: str, result: BenchResult) -> list[_Customer]:
@@ -251,11 +310,12 @@ async def run_bench(
     rate: float | None = None,
     duration: float = 60.0,
     progress: Callable[[str], None] | None = None,
+    reply_timeout: float = REPLY_TIMEOUT,
 ) -> BenchResult:
     """Closed loop with ``messages`` per customer, or open loop at ``rate`` for ``duration``."""
     base = url.rstrip("/")
     questions = demo_questions()
-    result = BenchResult(clients=clients)
+    result = BenchResult(clients=clients, reply_timeout_s=reply_timeout)
     limits = httpx.Limits(max_connections=CONNECTING_AT_ONCE)
     async with httpx.AsyncClient(timeout=REPLY_TIMEOUT, limits=limits) as http:
         idle = await _scrape(http, base)

@@ -418,6 +418,12 @@ def bench(
     duration: Annotated[
         float, typer.Option(min=1, max=86_400, help="Open loop: seconds to offer load for.")
     ] = 60.0,
+    reply_timeout: Annotated[
+        float,
+        typer.Option(
+            min=1, max=3600, help="Seconds a message may take, reconnections included, until lost."
+        ),
+    ] = 30.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
     """Load-test the customer WebSocket API, as N customers connected at once.
@@ -434,7 +440,15 @@ def bench(
         typer.echo(line, err=True)
 
     result = asyncio.run(
-        run_bench(url, clients, messages, rate=rate, duration=duration, progress=show)
+        run_bench(
+            url,
+            clients,
+            messages,
+            rate=rate,
+            duration=duration,
+            progress=show,
+            reply_timeout=reply_timeout,
+        )
     )
     summary = result.summary()
     if as_json:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core.settings import Settings
-from tests.cli_runner import one_line, run_kefu
+from tests.cli_runner import KEFU, kefu_env, one_line, run_kefu
 from tests.processes import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -231,6 +233,7 @@ def test_bench_speaks_the_websocket_protocol_to_a_real_server(cli_settings: Sett
         "messages",
         "errors",
         "lost",
+        "reconnects",
         "throughput_per_s",
         "p50_ms",
         "p95_ms",
@@ -262,3 +265,43 @@ def test_bench_speaks_the_websocket_protocol_to_a_real_server(cli_settings: Sett
     assert opened["throughput_per_s"] <= 4.4
     assert "sent " in progress
     assert "answered " in progress
+
+
+def test_bench_customers_reconnect_and_replay_when_the_server_is_killed(
+    cli_settings: Settings,
+) -> None:
+    """SIGKILL mid-load and a restart on the same port: every customer reconnects to its own
+    conversation from its last seq, sends its pending message again under the same client_id,
+    and gets the reply (the restarted process answers the turn the dead one owed)."""
+    for args in (("db", "upgrade"), ("kb", "load-demo")):
+        assert run_kefu(cli_settings, *args).returncode == 0
+    server = ServerProcess(
+        cli_settings,
+        "bench-kill",
+        KEFU_DATABASE_URL=cli_settings.resolved_database_url,
+        KEFU_BOT_TURN_LEASE_SECONDS="1",
+        KEFU_BOT_TURN_SWEEP_SECONDS="0.5",
+    )
+    command = [str(KEFU), "bench", "--url", server.url, "--json", "--clients", "4"]
+    command += ["--rate", "3", "--duration", "12", "--reply-timeout", "240"]
+    try:
+        server.start()
+        with subprocess.Popen(
+            command,
+            env=kefu_env(cli_settings),
+            cwd=cli_settings.data_dir.parent,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as load:
+            time.sleep(4)
+            server.kill()
+            server.start()
+            out, err = load.communicate(timeout=600)
+    finally:
+        server.stop()
+    assert load.returncode == 0, err
+    summary = json.loads(out)
+    assert summary["reconnects"] >= 1, summary
+    assert (summary["errors"], summary["lost"]) == (0, 0), summary
+    assert summary["messages"] == 36, summary
