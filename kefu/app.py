@@ -187,8 +187,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     @app.get("/readyz", tags=["ops"])
     def readyz() -> JSONResponse:
         """Whether to send this process new customers: started and not stopping, its database
-        reachable and its index current. ``/healthz`` says whether it is alive at all."""
+        and broker reachable and its index current. ``/healthz`` says whether it is alive at
+        all."""
         waiting = [] if app.state.accepting else ["not_serving"]
+        if not broker.healthy:
+            waiting.append("broker")
         if _database(services) != "ok":
             waiting.append("database")
         elif not services.kb.index_is_fresh():
