@@ -1,0 +1,1 @@
+"""The example deployment: nginx in front of several ``kefu serve`` processes (see README.md)."""
