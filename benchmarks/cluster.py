@@ -45,7 +45,16 @@ from core.db import make_engine
 from deploy.cluster import KEFU, Cluster, cluster, free_port
 
 LEASE_S = 5.0
-FIELDS = ("clients", "messages", "errors", "lost", "throughput_per_s", "p50_ms", "p95_ms")
+FIELDS = (
+    "clients",
+    "messages",
+    "errors",
+    "lost",
+    "reconnects",
+    "throughput_per_s",
+    "p50_ms",
+    "p95_ms",
+)
 
 
 class Redis:
