@@ -11,10 +11,18 @@ class KefuError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str, *, details: list[dict[str, object]] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: list[dict[str, object]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or []
+        # Sent with the HTTP answer (``Retry-After`` on a 429, say).
+        self.headers = headers or {}
 
 
 class InvalidInputError(KefuError):

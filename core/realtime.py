@@ -23,9 +23,11 @@ from .frames import FrameTooLargeError, parse_frame
 
 __all__ = [
     "ACTIVITY_CHANNEL",
+    "SESSIONS_ENDED",
     "STAFF_CHANNEL",
     "SeqFeed",
     "notify_activity",
+    "notify_sessions_ended",
     "publish_events",
     "publish_frame",
     "receive_frames",
@@ -34,6 +36,10 @@ __all__ = [
 
 ACTIVITY_CHANNEL = "activity"
 STAFF_CHANNEL = "staff"
+# On the staff channel: some of a staff member's sessions ended (signed out elsewhere, password
+# changed, account disabled). Each of their consoles re-checks its own session and closes if it
+# is gone, on whichever process holds it.
+SESSIONS_ENDED = "staff.sessions_ended"
 
 EventBody = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -51,6 +57,10 @@ async def publish_events(broker: Broker, events: list[ConversationEvent]) -> Non
 
 async def publish_frame(broker: Broker, conversation_id: str, frame: dict[str, Any]) -> None:
     await broker.publish(conversation_id, {"frame": frame})
+
+
+async def notify_sessions_ended(broker: Broker, user_id: int) -> None:
+    await broker.publish(STAFF_CHANNEL, {"type": SESSIONS_ENDED, "user_id": user_id})
 
 
 async def notify_activity(broker: Broker, conversation_id: str = "") -> None:

@@ -67,6 +67,20 @@ class Settings(BaseSettings):
     # The first admin's password for `scripts/run` on an empty database; generated if empty.
     admin_password: str = Field(default="", repr=False)
 
+    # Staff sign-in (docs/security.md). A session ends this long after sign-in, or after this
+    # long without a request, whichever comes first.
+    staff_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    staff_session_idle_minutes: float = Field(default=30.0, gt=0)
+    # Failed sign-ins (passwords and second-step codes) allowed within the window, per account
+    # and per client address, before further tries are refused with 429 until it passes.
+    login_window_minutes: float = Field(default=15.0, gt=0)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    # Roles that must turn on two-step sign-in (TOTP) before doing anything else, e.g. ["admin"].
+    mfa_required_roles: list[Literal["agent", "supervisor", "admin"]] = Field(default_factory=list)
+    # The name authenticator apps show beside the account.
+    mfa_issuer: str = Field(default="kefu", min_length=1, max_length=64)
+
     # Realtime fan-out: memory:// in one process, redis://host:port/db across several.
     broker_url: str = "memory://"
 

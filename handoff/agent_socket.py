@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,9 +23,11 @@ from starlette.concurrency import run_in_threadpool
 from core.auth import COOKIE, Actor
 from core.broker import Broker
 from core.conversations import EVENTS_PAGE, EventPublic
+from core.db import session_scope
 from core.errors import KefuError
 from core.frames import FrameRefusedError, frame_text
 from core.realtime import (
+    SESSIONS_ENDED,
     STAFF_CHANNEL,
     SeqFeed,
     notify_activity,
@@ -33,7 +36,8 @@ from core.realtime import (
     receive_frames,
     until_first_ends,
 )
-from core.staff import Role, resolve_session
+from core.settings import Settings
+from core.staff import Role, resolve_session, restriction, touch_session
 from core.text import MAX_SEQ, check_seq
 
 from .desk import HandoffDesk
@@ -44,6 +48,10 @@ __all__ = ["ConsoleSockets", "router"]
 log = logging.getLogger(__name__)
 router = APIRouter()
 MAX_SUBSCRIPTIONS = 50
+# An agent's own frames on the socket (replies, typing, opening chats; not the automatic pings)
+# count as activity for the session's idle timeout, recorded at most this often (or every
+# twentieth of the timeout, if that is shorter).
+TOUCH_EVERY_SECONDS = 30.0
 
 
 class ConsoleSockets:
@@ -125,15 +133,31 @@ class ConsoleSockets:
 
 
 def _actor(ws: WebSocket) -> Actor | None:
+    """The socket's staff member, while their session lasts and they have nothing to do first
+    (a temporary password to change, two-step sign-in to set up)."""
     token = ws.cookies.get(COOKIE)
     if not token:
         return None
+    settings: Settings = ws.app.state.settings
     with Session(ws.app.state.engine) as session:
-        found = resolve_session(session, token)
+        found = resolve_session(
+            session, token, idle=timedelta(minutes=settings.staff_session_idle_minutes)
+        )
     if found is None:
         return None
-    user, _login = found
-    return Actor(user.id or 0, user.username, user.display_name, Role(user.role))
+    user, login = found
+    if restriction(user, mfa_required_roles=settings.mfa_required_roles) is not None:
+        return None
+    return Actor(user.id or 0, user.username, user.display_name, Role(user.role), login.public_id)
+
+
+def _touch(ws: WebSocket) -> None:
+    settings: Settings = ws.app.state.settings
+    idle = timedelta(minutes=settings.staff_session_idle_minutes)
+    with session_scope(ws.app.state.engine) as session:
+        found = resolve_session(session, ws.cookies.get(COOKIE, ""), idle=idle)
+        if found is not None:
+            touch_session(session, found[1], idle=idle)
 
 
 def _same_origin(ws: WebSocket) -> bool:
@@ -150,6 +174,9 @@ class _AgentSocket:
         self.open: dict[str, anyio.CancelScope] = {}
         self._send_lock = asyncio.Lock()
         self.group: anyio.abc.TaskGroup | None = None
+        self._touched = time.monotonic()
+        settings: Settings = ws.app.state.settings
+        self._touch_every = min(TOUCH_EVERY_SECONDS, settings.staff_session_idle_minutes * 3)
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self._send_lock:
@@ -165,7 +192,18 @@ class _AgentSocket:
                 if subscription.overflowed:
                     await self.ws.close(code=1013, reason="too slow to keep up")
                     return
+                if body.get("type") == SESSIONS_ENDED:
+                    if body.get("user_id") == self.actor.user_id and not await self.still_valid():
+                        await self.error("session_ended", "this session has ended; log in again")
+                        await self.ws.close(code=4401)
+                        return
+                    continue
                 await self.send(body.get("frame", {}))
+
+    async def still_valid(self) -> bool:
+        """Whether this socket's own session still stands (another of the user's may be the one
+        that ended)."""
+        return await run_in_threadpool(_actor, self.ws) is not None
 
     async def follow(self, conversation_id: str, last_seq: int, scope: anyio.CancelScope) -> None:
         """Replay then relay one conversation until unsubscribed or the socket ends."""
@@ -217,6 +255,9 @@ class _AgentSocket:
     async def handle(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
         conversation_id = frame.get("conversation_id")
+        if kind != "ping" and time.monotonic() - self._touched >= self._touch_every:
+            self._touched = time.monotonic()
+            await run_in_threadpool(_touch, self.ws)
         if kind == "ping":
             await self.send({"type": "pong"})
         elif kind == "subscribe":

@@ -44,6 +44,8 @@ class AgentPublic(BaseModel):
     teams: list[str]
     languages: list[str]
     topics: list[str]
+    mfa_enabled: bool = False
+    must_change_password: bool = False
 
 
 def ensure_profile(session: Session, user_id: int, config: DeskConfig) -> AgentProfile:
@@ -73,6 +75,8 @@ def agent_public(user: StaffUser, profile: AgentProfile) -> AgentPublic:
     return AgentPublic(
         username=user.username,
         display_name=user.display_name,
+        mfa_enabled=user.mfa_enabled,
+        must_change_password=user.must_change_password,
         role=user.role,
         disabled=user.disabled,
         presence=profile.presence,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -9,13 +10,22 @@ from sqlalchemy.engine import Engine
 
 from core.db import session_scope
 from core.errors import InvalidInputError
-from core.staff import Role, create_user
+from core.mfa import reset_mfa
+from core.staff import Role, create_user, end_user_sessions, set_password
 from core.text import StoredText
 
 from .agents import AgentPublic, agent_public, ensure_profile, update_profile, user_named
 from .config import DeskConfig
 
-__all__ = ["StaffCreate", "StaffUpdate", "create_staff", "update_staff"]
+__all__ = [
+    "PasswordReset",
+    "StaffCreate",
+    "StaffUpdate",
+    "create_staff",
+    "reset_staff_mfa",
+    "reset_staff_password",
+    "update_staff",
+]
 
 
 class StaffCreate(BaseModel):
@@ -37,6 +47,11 @@ class StaffUpdate(BaseModel):
     languages: list[StoredText] | None = None
     topics: list[StoredText] | None = None
     max_chats: int | None = None
+
+
+class PasswordReset(BaseModel):
+    # Left out: one is generated and returned. Either way the user must change it at sign-in.
+    password: str | None = Field(default=None, min_length=1, max_length=1024)
 
 
 def _profile_changes(body: BaseModel) -> dict[str, Any]:
@@ -61,7 +76,9 @@ def create_staff(engine: Engine, config: DeskConfig, body: StaffCreate) -> Agent
 
 def update_staff(
     engine: Engine, config: DeskConfig, *, username: str, actor_id: int, body: StaffUpdate
-) -> AgentPublic:
+) -> tuple[AgentPublic, int | None]:
+    """The updated member, and their user id when disabling them ended sessions (whose open
+    consoles the caller closes, after the commit)."""
     with session_scope(engine) as session:
         user = user_named(session, username)
         if user.id == actor_id and (body.disabled or (body.role and body.role != user.role)):
@@ -75,7 +92,29 @@ def update_staff(
         session.add(user)
         profile = ensure_profile(session, user.id or 0, config)
         update_profile(profile, _profile_changes(body))
+        ended = 0
         if user.disabled:
             profile.presence = "offline"
+            ended = end_user_sessions(session, user.id or 0)
         session.add(profile)
-        return agent_public(user, profile)
+        return agent_public(user, profile), (user.id if ended else None)
+
+
+def reset_staff_password(engine: Engine, *, username: str, password: str | None) -> tuple[int, str]:
+    """Give the member a temporary password (the one given, or a generated one) that they must
+    change at their next sign-in, and end their sessions. Returns their user id and it."""
+    chosen = password or secrets.token_urlsafe(12)
+    with session_scope(engine) as session:
+        user = user_named(session, username)
+        set_password(session, user, chosen, temporary=True)
+        end_user_sessions(session, user.id or 0)
+        return user.id or 0, chosen
+
+
+def reset_staff_mfa(engine: Engine, *, username: str) -> int:
+    """Turn the member's two-step sign-in off (a lost phone) and end their sessions."""
+    with session_scope(engine) as session:
+        user = user_named(session, username)
+        reset_mfa(session, user)
+        end_user_sessions(session, user.id or 0)
+        return user.id or 0

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from core.auth import AdminActor
+from core.broker import Broker
+from core.realtime import notify_sessions_ended
 
 from .agents import AgentPublic
 from .desk import HandoffDesk
-from .people import StaffCreate, StaffUpdate, create_staff, update_staff
+from .people import (
+    PasswordReset,
+    StaffCreate,
+    StaffUpdate,
+    create_staff,
+    reset_staff_mfa,
+    reset_staff_password,
+    update_staff,
+)
 
 __all__ = ["router"]
 
@@ -31,9 +43,49 @@ def create(request: Request, _actor: AdminActor, body: StaffCreate) -> AgentPubl
     return create_staff(desk.engine, desk.config, body)
 
 
+class TemporaryPassword(BaseModel):
+    username: str
+    temporary_password: str
+
+
+async def _sessions_ended(request: Request, user_id: int) -> None:
+    """Close the member's open consoles on every process."""
+    broker: Broker = request.app.state.broker
+    await notify_sessions_ended(broker, user_id)
+
+
 @router.patch("/{username}", response_model=AgentPublic)
-def update(request: Request, username: str, actor: AdminActor, body: StaffUpdate) -> AgentPublic:
+async def update(
+    request: Request, username: str, actor: AdminActor, body: StaffUpdate
+) -> AgentPublic:
+    """Disabling a member ends their sessions and closes their consoles at once."""
     desk = _desk(request)
-    return update_staff(
-        desk.engine, desk.config, username=username, actor_id=actor.user_id, body=body
+    public, ended_for = await run_in_threadpool(
+        lambda: update_staff(
+            desk.engine, desk.config, username=username, actor_id=actor.user_id, body=body
+        )
     )
+    if ended_for is not None:
+        await _sessions_ended(request, ended_for)
+    return public
+
+
+@router.post("/{username}/password", response_model=TemporaryPassword)
+async def reset_password(
+    request: Request, username: str, _actor: AdminActor, body: PasswordReset
+) -> TemporaryPassword:
+    """Set a temporary password the member must change at sign-in; their sessions end."""
+    engine = _desk(request).engine
+    user_id, chosen = await run_in_threadpool(
+        lambda: reset_staff_password(engine, username=username, password=body.password)
+    )
+    await _sessions_ended(request, user_id)
+    return TemporaryPassword(username=username, temporary_password=chosen)
+
+
+@router.delete("/{username}/mfa", status_code=204)
+async def reset_mfa(request: Request, username: str, _actor: AdminActor) -> None:
+    """Turn off the member's two-step sign-in (a lost device); their sessions end."""
+    engine = _desk(request).engine
+    user_id = await run_in_threadpool(lambda: reset_staff_mfa(engine, username=username))
+    await _sessions_ended(request, user_id)

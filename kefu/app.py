@@ -34,6 +34,7 @@ from core.jobs import JobQueue, instance_id
 from core.jobs_routes import router as jobs_router
 from core.log_redaction import install_log_redaction
 from core.metrics import CONTENT_TYPE_LATEST, exposition
+from core.mfa_routes import router as mfa_router
 from core.settings import Settings
 from core.staff_routes import router as staff_router
 from core.text import unstorable_at
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.jobs = jobs
     app.state.learning_vectors = VectorCache(services.embedder)
     app.include_router(staff_router)
+    app.include_router(mfa_router)
     app.include_router(kb_router)
     app.include_router(chat_router)
     app.include_router(exchanges_router)
@@ -287,7 +289,9 @@ def _install_text_check(app: FastAPI) -> None:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KefuError)
     async def kefu_error(_request: Request, exc: KefuError) -> JSONResponse:
-        return JSONResponse(_error_body(exc.code, exc.message, exc.details), exc.status)
+        return JSONResponse(
+            _error_body(exc.code, exc.message, exc.details), exc.status, headers=exc.headers or None
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import logging.config
 import os
@@ -16,12 +17,14 @@ from rich.console import Console
 from rich.markup import escape
 from sqlmodel import Session
 
+from core.broker import make_broker
 from core.db import session_scope
 from core.errors import KefuError
 from core.log_format import uvicorn_log_config
 from core.log_redaction import install_log_redaction
+from core.realtime import notify_sessions_ended
 from core.settings import Settings
-from core.staff import Role, create_user, has_users
+from core.staff import Role, create_user, end_user_sessions, find_user, has_users, set_password
 
 from . import db as migrations
 from .evaluation import evaluate_intents, evaluate_retrieval, evaluate_sentiment
@@ -283,12 +286,18 @@ def eval_decisions(
 
 
 def _create_user(username: str, role: Role, display_name: str, password: str | None) -> str:
-    """Create the account; returns the password, generated when none was given."""
+    """Create the account; returns the password, generated when none was given. A generated
+    password is temporary: it must be changed at the first sign-in."""
     services = _services()
     chosen = password or secrets.token_urlsafe(12)
     with session_scope(services.engine) as session:
         create_user(
-            session, username=username, password=chosen, role=role, display_name=display_name
+            session,
+            username=username,
+            password=chosen,
+            role=role,
+            display_name=display_name,
+            must_change_password=not password,
         )
     return chosen
 
@@ -313,9 +322,55 @@ def user_create(
         typer.echo(f"one-time password: {chosen}")
 
 
+@user_app.command("set-password")
+def user_set_password(
+    username: str,
+    password: Annotated[
+        str | None,
+        typer.Option(help="The new password; asked for (or read from standard input) if left out."),
+    ] = None,
+    temporary: Annotated[
+        bool, typer.Option(help="The user must change it at their next sign-in.")
+    ] = False,
+) -> None:
+    """Set a staff member's password (it must meet the policy) and end their sessions."""
+    if password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    services = _services()
+    try:
+        with session_scope(services.engine) as session:
+            user = find_user(session, username)
+            if user is None:
+                raise _fail(f"no staff member {username!r}")
+            set_password(session, user, password, temporary=temporary)
+            end_user_sessions(session, user.id or 0)
+            user_id = user.id or 0
+    except KefuError as exc:
+        raise _fail(exc.message) from None
+    _announce_sessions_ended(services.settings.broker_url, user_id)
+    typer.echo(f"password set for {username}" + (" (temporary)" if temporary else ""))
+
+
+def _announce_sessions_ended(broker_url: str, user_id: int) -> None:
+    """Through a shared (Redis) broker, the servers close the member's open consoles; with the
+    in-memory broker no server can hear this process, and the consoles close at reconnect."""
+    if broker_url.startswith("memory:"):
+        return
+
+    async def announce() -> None:
+        broker = make_broker(broker_url)
+        try:
+            await notify_sessions_ended(broker, user_id)
+        finally:
+            await broker.close()
+
+    asyncio.run(announce())
+
+
 @user_app.command("ensure-admin")
 def user_ensure_admin() -> None:
-    """On a database with no staff yet, create `admin` (password from KEFU_ADMIN_PASSWORD)."""
+    """On a database with no staff yet, create `admin` (password from KEFU_ADMIN_PASSWORD; a
+    generated one is printed once and must be changed at the first sign-in)."""
     settings = Settings()
     services = _services()
     with Session(services.engine) as session:
@@ -327,7 +382,7 @@ def user_ensure_admin() -> None:
         raise _fail(exc.message) from None
     typer.echo("created the first admin account: admin")
     if not settings.admin_password:
-        typer.echo(f"one-time password: {chosen}")
+        typer.echo(f"one-time password: {chosen} (to be changed at the first sign-in)")
 
 
 @eval_app.command("intents")

@@ -11,6 +11,8 @@ def import_all_models() -> None:
     import bot.turns  # noqa: F401
     import core.conversations
     import core.jobs
+    import core.login_throttle
+    import core.mfa
     import core.staff  # noqa: F401
     import handoff.models
     import handoff.presence  # noqa: F401

@@ -48,7 +48,13 @@ def test_login_sets_a_strict_http_only_cookie_and_logout_ends_it(anonymous: Test
     cookie = anonymous.cookies.get("kefu_session")
     assert cookie
     me = anonymous.get("/api/auth/me").json()
-    assert me == {"username": "mei", "display_name": "mei", "role": "admin"}
+    assert me == {
+        "username": "mei",
+        "display_name": "mei",
+        "role": "admin",
+        "required": None,
+        "mfa_enabled": False,
+    }
     csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
     assert anonymous.post("/api/auth/logout", headers=csrf).status_code == 204
     anonymous.cookies.set("kefu_session", cookie)
@@ -111,7 +117,15 @@ def test_user_commands_create_accounts_that_can_log_in(
     with TestClient(create_app(migrated, embedder=embedder)) as client:
         admin = client.post("/api/auth/login", json={"username": "admin", "password": password})
         assert admin.json()["user"]["role"] == "admin"
+        # A printed password is a one-time password: it must be changed before anything else.
+        assert admin.json()["user"]["required"] == "password_change_required"
         agent = client.post(
             "/api/auth/login", json={"username": "wang", "password": agent_password}
         )
-        assert agent.json()["user"] == {"username": "wang", "display_name": "王", "role": "agent"}
+        assert agent.json()["user"] == {
+            "username": "wang",
+            "display_name": "王",
+            "role": "agent",
+            "required": "password_change_required",
+            "mfa_enabled": False,
+        }

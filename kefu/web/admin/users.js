@@ -42,7 +42,11 @@ function renderUsers() {
           " ",
           session.user && u.username === session.user.username
             ? null
-            : h("button", { className: "btn btn--small btn--ghost", type: "button", text: u.disabled ? "Enable" : "Disable", dataset: { testid: "user-toggle" }, on: { click: () => setDisabled(u, !u.disabled) } }),
+            : [
+                h("button", { className: "btn btn--small btn--ghost", type: "button", text: u.disabled ? "Enable" : "Disable", dataset: { testid: "user-toggle" }, on: { click: () => setDisabled(u, !u.disabled) } }),
+                h("button", { className: "btn btn--small btn--ghost", type: "button", text: "Reset password", dataset: { testid: "user-reset-password" }, on: { click: () => resetPassword(u) } }),
+                u.mfa_enabled ? h("button", { className: "btn btn--small btn--ghost", type: "button", text: "Reset 2-step", dataset: { testid: "user-reset-mfa" }, on: { click: () => resetMfa(u) } }) : null,
+              ],
         ),
       ),
     ),
@@ -120,10 +124,32 @@ async function submitUser(event) {
 }
 
 async function setDisabled(user, disabled) {
-  if (disabled && !(await confirmAction(`Disable ${user.username}?`, "They are signed out of new requests, cannot sign in and get no chats until enabled again.", "Disable"))) return;
+  if (disabled && !(await confirmAction(`Disable ${user.username}?`, "They are signed out at once (their open consoles close), cannot sign in and get no chats until enabled again.", "Disable"))) return;
   try {
     await api("PATCH", `/api/admin/users/${encodeURIComponent(user.username)}`, { disabled });
     toast(`${user.username} ${disabled ? "disabled" : "enabled"}.`);
+    loadUsers();
+  } catch (failure) {
+    toast(describe(failure), "error");
+  }
+}
+
+async function resetPassword(user) {
+  if (!(await confirmAction(`Reset ${user.username}'s password?`, "They are signed out and get a temporary password that they must change at their next sign-in.", "Reset"))) return;
+  try {
+    const body = await api("POST", `/api/admin/users/${encodeURIComponent(user.username)}/password`, {});
+    await confirmAction(`Temporary password for ${user.username}`, `${body.temporary_password} — give it to them privately; it is not shown again.`, "Done");
+    loadUsers();
+  } catch (failure) {
+    toast(describe(failure), "error");
+  }
+}
+
+async function resetMfa(user) {
+  if (!(await confirmAction(`Turn off ${user.username}'s two-step sign-in?`, "For a lost phone: they are signed out and sign in with their password alone until they set it up again.", "Turn off"))) return;
+  try {
+    await api("DELETE", `/api/admin/users/${encodeURIComponent(user.username)}/mfa`);
+    toast(`Two-step sign-in is off for ${user.username}.`);
     loadUsers();
   } catch (failure) {
     toast(describe(failure), "error");

@@ -13,7 +13,10 @@ export class ApiError extends Error {
 const auth = {
   csrf: null,
   lost: () => {}, // called when a request shows the session has ended
+  restricted: () => {}, // called when the account must change its password or enrol first
 };
+
+const RESTRICTIONS = new Set(["password_change_required", "mfa_enrollment_required"]);
 
 export function setCsrfToken(token) {
   auth.csrf = token;
@@ -22,6 +25,11 @@ export function setCsrfToken(token) {
 /** ``handler`` runs when the server answers 401, or refuses the CSRF token, to a request. */
 export function onSessionLost(handler) {
   auth.lost = handler;
+}
+
+/** ``handler(code)`` runs when the server answers that the account must do something first. */
+export function onRestricted(handler) {
+  auth.restricted = handler;
 }
 
 /** Call the API. ``authProbe``: a 401 is an answer, not a lost session; ``form``: ``body`` is FormData. */
@@ -54,7 +62,8 @@ export async function api(method, path, body, { authProbe = false, form = false 
     const details = Array.isArray(error.details) ? error.details : [];
     const failure = new ApiError(response.status, error.code || String(response.status), error.message || response.statusText, details);
     const loggedOut = response.status === 401 || (response.status === 403 && details.some((d) => d && d.code === "csrf"));
-    if (loggedOut && !authProbe && path !== "/api/auth/login") auth.lost();
+    if (loggedOut && !authProbe && !path.startsWith("/api/auth/login")) auth.lost();
+    if (response.status === 403 && RESTRICTIONS.has(failure.code)) auth.restricted(failure.code);
     throw failure;
   }
   return data;
