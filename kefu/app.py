@@ -49,6 +49,7 @@ from knowledge_base.routes import register_jobs as register_kb_jobs
 from knowledge_base.routes import router as kb_router
 
 from . import pages
+from .security_headers import SecurityHeaders
 from .services import Services, build_services
 from .training import refresh_models
 
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     _install_text_check(app)
     # The widget, the consoles and JSON travel compressed to clients that accept gzip.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.widget_origins,
