@@ -28,10 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for deploy.cluster
 
 from core.db import make_engine, session_scope
 from core.staff import Role, create_user
+from deploy.cluster import postgres_schema
 from kefu import db as migrations
 
 KEFU = Path(sys.executable).parent / "kefu"
@@ -45,21 +47,6 @@ def _port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-@contextmanager
-def _schema(url: str) -> Iterator[str]:
-    name = f"bench_{secrets.token_hex(4)}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{name}"'))
-    separator = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{separator}options=-csearch_path%3D{name}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
 
 
 @contextmanager
@@ -154,7 +141,7 @@ def main() -> None:
     )
     with ExitStack() as stack:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        url = stack.enter_context(_schema(args.database_url))
+        url = stack.enter_context(postgres_schema(args.database_url, prefix="bench"))
         engine = make_engine(url)
         migrations.upgrade(engine)
         with session_scope(engine) as session:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from .auth import UnauthenticatedError
 from .db import session_scope
@@ -74,15 +75,20 @@ def sign_in(
             return SignIn(challenge=open_challenge(session, user))
         else:
             throttle.succeeded(session, username=username)
-            token, csrf = start_session(
-                session,
-                user,
-                ttl=timedelta(hours=settings.staff_session_hours),
-                user_agent=client.user_agent,
-                address=client.address,
-            )
-            return _started(user, token, csrf, settings)
+            return _open_session(session, user, settings, client)
     raise UnauthenticatedError(WRONG_PASSWORD)
+
+
+def _open_session(session: Session, user: StaffUser, settings: Settings, client: Client) -> SignIn:
+    """The last step of either sign-in path: a session for ``user`` from ``client``."""
+    token, csrf = start_session(
+        session,
+        user,
+        ttl=timedelta(hours=settings.staff_session_hours),
+        user_agent=client.user_agent,
+        address=client.address,
+    )
+    return _started(user, token, csrf, settings)
 
 
 def complete_second_step(
@@ -106,13 +112,6 @@ def complete_second_step(
         if verify_second_factor(session, user, code):
             session.delete(pending)
             throttle.succeeded(session, username=username)
-            token, csrf = start_session(
-                session,
-                user,
-                ttl=timedelta(hours=settings.staff_session_hours),
-                user_agent=client.user_agent,
-                address=client.address,
-            )
-            return _started(user, token, csrf, settings)
+            return _open_session(session, user, settings, client)
         throttle.failed(session, username=username, address=client.address)
     raise UnauthenticatedError("that code is not right", details=[{"code": "wrong_code"}])
