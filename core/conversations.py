@@ -67,9 +67,16 @@ class Conversation(SQLModel, table=True):
     state: str = Field(default=ConversationState.bot, max_length=24, index=True)
     language: str | None = Field(default=None, max_length=8)
     customer_name: str | None = Field(default=None, max_length=128)
-    customer_email: str | None = Field(default=None, max_length=254)
-    # Told by the embedding site (data attribute), not verified: it only nudges queue priority.
+    customer_email: str | None = Field(default=None, max_length=254, index=True)
     customer_tier: str = Field(default="standard", max_length=16)
+    # The embedding site's own id for the customer, from a signed identity only.
+    customer_external_id: str | None = Field(default=None, max_length=128, index=True)
+    # True when the name, e-mail, tier and external id came signed by the embedding site's
+    # secret. Unverified claims are shown as such: they never link earlier conversations and
+    # never raise priority.
+    identity_verified: bool = False
+    # A legal hold exempts the conversation from the retention purge and from erasure.
+    legal_hold: bool = False
     last_seq: int = 0
     consecutive_misses: int = 0
     escalation_reason: str | None = Field(default=None, max_length=64)
