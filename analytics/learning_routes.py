@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from core.api_types import RowId
 from core.auth import AdminActor
+from core.pii_policy import PersonalDataPolicy
 from core.text import StoredText
 from knowledge_base.schemas import FaqEntryCreate
 
@@ -44,7 +45,8 @@ class Dismiss(BaseModel):
 def _service(request: Request) -> LearningService:
     state = request.app.state
     vectors: VectorCache = state.learning_vectors
-    return LearningService(state.services.engine, state.services.kb, vectors)
+    policy = PersonalDataPolicy.of(state.settings)
+    return LearningService(state.services.engine, state.services.kb, vectors, personal_data=policy)
 
 
 @router.get("/clusters")

@@ -23,6 +23,7 @@ from core.conversations import ConversationEvent
 from core.db import session_scope
 from core.errors import InvalidInputError
 from core.language import detect_language
+from core.pii_policy import PersonalDataPolicy
 from knowledge_base.embeddings import Embedder
 from knowledge_base.schemas import FaqEntryCreate, IntentUpdate
 from knowledge_base.service import KnowledgeBase
@@ -65,8 +66,16 @@ class VectorCache:
 
 
 class LearningService:
-    def __init__(self, engine: Engine, kb: KnowledgeBase, vectors: VectorCache) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        kb: KnowledgeBase,
+        vectors: VectorCache,
+        personal_data: PersonalDataPolicy | None = None,
+    ) -> None:
         self._engine = engine
+        # The clusters show customers' questions: masked as the policy says ("learning").
+        self._personal_data = personal_data or PersonalDataPolicy()
         self._kb = kb
         self._vectors = vectors
 
@@ -121,7 +130,7 @@ class LearningService:
                 id=r.id or 0,
                 conversation_id=r.conversation_id,
                 message_seq=r.message_seq,
-                text=r.text,
+                text=self._personal_data.shown("learning", r.text),
                 language=r.language,
                 decision=r.decision,
                 reason=r.reason,

@@ -11,7 +11,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from core.audit import AuditAction, client_address, record_audit
 from core.auth import SupervisorActor
+from core.db import session_scope
+from core.pii_policy import PersonalDataPolicy
 
 from .queries import Filters, parse_filters
 from .service import AnalyticsService
@@ -22,7 +25,11 @@ router = APIRouter(prefix="/api/admin/analytics", tags=["analytics"])
 
 
 def _service(request: Request) -> AnalyticsService:
-    return AnalyticsService(request.app.state.engine)
+    policy = PersonalDataPolicy.of(request.app.state.settings)
+    return AnalyticsService(request.app.state.engine, personal_data=policy)
+
+
+_FILTERS = ("start", "end", "language", "team", "agent")
 
 
 def _filters(request: Request) -> Filters:
@@ -52,9 +59,27 @@ def summary(request: Request, _actor: SupervisorActor) -> dict[str, Any]:
         }
     },
 )
-def export_csv(request: Request, _actor: SupervisorActor, metric: str = "overview") -> Response:
-    """One metric as CSV with a header row; ``metric`` names the table."""
-    body = _service(request).csv(metric, _filters(request))
+def export_csv(request: Request, actor: SupervisorActor, metric: str = "overview") -> Response:
+    """One metric as CSV with a header row; ``metric`` names the table. Audited (data.exported)."""
+    filters = _filters(request)
+    body = _service(request).csv(metric, filters)
+    with session_scope(request.app.state.engine) as session:
+        record_audit(
+            session,
+            action=AuditAction.data_exported,
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            target_type="analytics",
+            target_id=metric,
+            address=client_address(request),
+            detail={
+                "what": "analytics",
+                "metric": metric,
+                "filters": {
+                    k: request.query_params[k] for k in _FILTERS if k in request.query_params
+                },
+            },
+        )
     return Response(
         body,
         media_type="text/csv; charset=utf-8",

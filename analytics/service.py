@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from core.errors import InvalidInputError
+from core.pii import mask_personal_data
+from core.pii_policy import PersonalDataPolicy
 
 from .metrics import Summary, summarise
 from .queries import Filters, load
@@ -114,17 +116,22 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _write_csv(header: list[str], rows: Iterable[list[Any]]) -> str:
+def _write_csv(header: list[str], rows: Iterable[list[Any]], *, mask: bool = True) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows([_cell(v) for v in row] for row in rows)
+    # No table holds a customer's words today; masking every text cell keeps it so if one does.
+    writer.writerows(
+        [_cell(mask_personal_data(v) if mask and isinstance(v, str) else v) for v in row]
+        for row in rows
+    )
     return out.getvalue()
 
 
 class AnalyticsService:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, personal_data: PersonalDataPolicy | None = None) -> None:
         self.engine = engine
+        self.personal_data = personal_data or PersonalDataPolicy()
 
     def report(self, filters: Filters) -> Summary:
         summary = summarise(load(self.engine, filters))
@@ -152,4 +159,4 @@ class AnalyticsService:
             raise InvalidInputError(
                 f"'metric' must be one of {', '.join(EXPORTS)}", details=[{"field": "metric"}]
             )
-        return _write_csv(*export(self.report(filters)))
+        return _write_csv(*export(self.report(filters)), mask=self.personal_data.masks("analytics"))

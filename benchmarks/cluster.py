@@ -42,6 +42,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for deploy.cluster
 
 from core.db import make_engine
+from core.rate_limits import no_limits_env
 from deploy.cluster import KEFU, Cluster, cluster, free_port
 
 LEASE_S = 5.0
@@ -180,6 +181,8 @@ def main() -> None:
         "KEFU_BOT_TURN_LEASE_SECONDS": str(LEASE_S),
         "KEFU_BOT_TURN_SWEEP_SECONDS": "1",
         "KEFU_LOG_LEVEL": "warning",
+        # Every simulated customer comes from this machine's one address.
+        **no_limits_env(),
     }
     if not args.han_model:
         env["KEFU_HAN_EMBEDDING_MODEL"] = ""

@@ -32,6 +32,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for deploy.cluster
 
 from core.db import make_engine, session_scope
+from core.rate_limits import no_limits_env
 from core.staff import Role, create_user
 from deploy.cluster import postgres_schema
 from kefu import db as migrations
@@ -132,6 +133,7 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=30)
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
+    env.update(no_limits_env())  # every simulated customer comes from one address
     env.update(
         KEFU_BROKER_URL=args.redis_url,
         KEFU_HAN_EMBEDDING_MODEL="",

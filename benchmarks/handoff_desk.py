@@ -34,6 +34,7 @@ from websockets.sync.client import ClientConnection, connect
 from core.auth import COOKIE
 from core.db import make_engine, session_scope
 from core.errors import ConflictError
+from core.rate_limits import NO_LIMITS
 from core.settings import Settings
 from core.staff import Role, create_user
 from kefu import db as migrations
@@ -228,7 +229,7 @@ def main() -> None:
                 assignment=assignment,
                 max_concurrent_chats=50,
                 _env_file=None,
-            )
+            ).model_copy(update=NO_LIMITS)  # every simulated customer comes from one address
             url, server, thread = _serve(settings)
             agents = _agents(url, assignment, args.agents, 50)
             if assignment == "auto":

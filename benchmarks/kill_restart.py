@@ -34,6 +34,8 @@ import httpx
 from sqlalchemy import create_engine, text
 from websockets.sync.client import connect
 
+from core.rate_limits import no_limits_env
+
 KEFU = Path(sys.executable).parent / "kefu"
 
 
@@ -167,6 +169,7 @@ def main() -> None:
     if url.startswith("postgresql"):
         schema, url = fresh_postgres_schema(args.database_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
+    env.update(no_limits_env())  # every simulated customer comes from one address
     env.update(
         KEFU_DATA_DIR=str(workdir / "var"),
         KEFU_DATABASE_URL=url,

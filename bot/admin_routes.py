@@ -14,7 +14,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, Field
 
+from core.audit import AuditAction, client_address, record_audit
 from core.auth import AdminActor
+from core.db import session_scope
 from core.jobs import Handler, JobQueue, JobScope, Progress
 from core.jobs_routes import Jobs
 from core.text import StoredText
@@ -84,9 +86,23 @@ def train(jobs: Jobs, actor: AdminActor, kind: Kind = ModelKind.intent) -> dict[
 
 @router.post("/models/{version}/activate")
 def activate(
-    request: Request, _actor: AdminActor, version: str, kind: Kind = ModelKind.intent
+    request: Request, actor: AdminActor, version: str, kind: Kind = ModelKind.intent
 ) -> dict[str, Any]:
-    model = _service(request, kind).activate(version)
+    service = _service(request, kind)
+    previous = service.model.version if service.model else None
+    model = service.activate(version)
+    # The switch is a file on disk, not a transaction: the entry follows it.
+    with session_scope(request.app.state.engine) as session:
+        record_audit(
+            session,
+            action=AuditAction.model_activated,
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            target_type=f"{kind.value}_model",
+            target_id=model.version,
+            address=client_address(request),
+            detail={"previous": previous},
+        )
     return {"current": model.version, "metrics": model.metrics}
 
 

@@ -33,6 +33,8 @@ from core.db import session_scope
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from core.language import detect_language
 from core.metrics import BOT_TURN_SECONDS, BOT_TURNS, ESCALATIONS, observe_stage, stage
+from core.pii import mask_personal_data, placeholder
+from core.pii_policy import PersonalDataPolicy
 from core.text import InvalidTextError, check_text
 from knowledge_base.embeddings import Embedder
 from knowledge_base.index import Hit
@@ -123,8 +125,11 @@ class ChatService:
         escalator: Escalator | None = None,
         turns: TurnConfig | None = None,
         answers: FaqAnswerService | None = None,
+        personal_data: PersonalDataPolicy | None = None,
     ) -> None:
         self._engine = engine
+        # Where personal data is masked: the exchange log's text, test the bot's echo.
+        self.personal_data = personal_data or PersonalDataPolicy()
         self._answers = answers
         self.turns = turns or TurnConfig()
         self._escalator: Escalator = escalator or BotOnlyEscalator()
@@ -152,7 +157,11 @@ class ChatService:
         name: str | None = None,
         email: str | None = None,
         tier: str = "standard",
+        external_id: str | None = None,
+        identity_verified: bool = False,
     ) -> TokenGrant:
+        """``identity_verified`` only when the embedding site's signature over the claims was
+        checked; the claims are stored either way, and shown as unverified without it."""
         with session_scope(self._engine) as session:
             conversation, token = new_conversation(
                 session,
@@ -161,6 +170,8 @@ class ChatService:
                 name=name,
                 email=email,
                 tier=tier,
+                external_id=external_id,
+                identity_verified=identity_verified,
             )
             return self._grant(conversation, token)
 
@@ -302,11 +313,17 @@ class ChatService:
             return exchange
 
     def exchanges(self, *, conversation_id: str | None = None, limit: int = 100) -> list[Exchange]:
+        """The exchange log, newest first; texts masked as the policy says (rows written before
+        it masked them, or under another policy, are masked here)."""
         statement = select(Exchange).order_by(col(Exchange.id).desc()).limit(limit)
         if conversation_id:
             statement = statement.where(col(Exchange.conversation_id) == conversation_id)
         with Session(self._engine) as session:
-            return list(session.exec(statement).all())
+            rows = list(session.exec(statement).all())
+            session.expunge_all()  # detached: what is masked below is never written back
+        for row in rows:
+            row.text = self.personal_data.shown("exchanges", row.text)
+        return rows
 
     # -- the bot's turn -------------------------------------------------------------------------
 
@@ -394,7 +411,7 @@ class ChatService:
                     conversation_id=conversation_id,
                     message_seq=message_seq,
                     reply_seq=events[0].seq if events else None,
-                    text=text,
+                    text=self.personal_data.shown("exchanges", text),
                     language=language,
                     intent=prediction.name if prediction else None,
                     intent_confidence=prediction.confidence if prediction else None,
@@ -447,13 +464,14 @@ class ChatService:
         decision = decide(TurnState(), seen.facts, self._policy)
         reply = self._compose(decision, seen.facts.language, seen.entries)
         prediction = seen.prediction
+        mask = self.personal_data.masks("bot_test")
         return {
-            "text": cleaned,
+            "text": mask_personal_data(cleaned) if mask else cleaned,
             "language": seen.facts.language,
-            "slots": [{"kind": s.kind, "value": s.value, "text": s.text} for s in seen.slots],
+            "slots": [_slot_record(s, mask=mask) for s in seen.slots],
             "only_slots": only_slots(cleaned, seen.slots),
             # What the models read: the text with its slots masked.
-            "understood_text": seen.meaning,
+            "understood_text": mask_personal_data(seen.meaning) if mask else seen.meaning,
             "intent": (
                 {
                     "name": prediction.name,
@@ -685,6 +703,13 @@ class _Seen:
     slots: list[Slot]
     meaning: str  # what the models read
     answer_guess: AnswerGuess | None = None
+
+
+def _slot_record(slot: Slot, *, mask: bool) -> dict[str, str]:
+    if mask and slot.kind in {"email", "phone"}:
+        hint = placeholder(slot.kind, slot.text)
+        return {"kind": slot.kind, "value": hint, "text": hint}
+    return {"kind": slot.kind, "value": slot.value, "text": slot.text}
 
 
 def _language_of(text: str, fallback: str | None) -> str:

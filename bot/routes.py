@@ -7,11 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    Header,
+    Query,
+    Request,
+    WebSocket,
+    WebSocketDisconnect,
+    status,
+)
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -22,7 +32,10 @@ from core.broker import Broker
 from core.conversations import EVENTS_PAGE, ConversationEvent, EventPublic
 from core.errors import KefuError
 from core.frames import FrameRefusedError, frame_text
+from core.identity import IdentityClaims, verified_identity
 from core.metrics import CUSTOMER_SOCKETS
+from core.origins import origin_allowed
+from core.rate_limits import Action, RateLimiter, client_address
 from core.realtime import SeqFeed, publish_events, publish_frame, receive_frames, until_first_ends
 from core.text import MAX_SEQ, StoredText, check_seq
 
@@ -30,7 +43,7 @@ from .chat import ChatService, TokenGrant
 from .models import Exchange
 from .turn_runner import TurnRunner
 
-__all__ = ["admin_router", "router"]
+__all__ = ["admin_router", "rate_limited", "router"]
 
 router = APIRouter(prefix="/api/chat", tags=["customer chat"])
 
@@ -49,6 +62,21 @@ class StartRequest(BaseModel):
     name: StoredText | None = Field(default=None, max_length=128)
     email: StoredText | None = Field(default=None, max_length=254)
     tier: Literal["standard", "vip"] = "standard"
+    # A signed identity (docs/security.md): the embedding site's id for the customer, the Unix
+    # time the signature stops being valid, and HMAC-SHA256 over the claims in hex. Without
+    # ``identity_hash`` the name, e-mail and tier are kept as unverified claims.
+    external_id: StoredText | None = Field(default=None, min_length=1, max_length=128)
+    identity_expires: int | None = Field(default=None, ge=0, le=2**53)
+    identity_hash: str | None = Field(default=None, max_length=64)
+
+    def claims(self) -> IdentityClaims:
+        return IdentityClaims(
+            external_id=self.external_id,
+            email=self.email,
+            name=self.name,
+            tier=self.tier,
+            expires=self.identity_expires,
+        )
 
 
 class StartResponse(BaseModel):
@@ -98,6 +126,24 @@ def _chat(request: Request) -> ChatService:
     return chat
 
 
+def rate_limited(action: Action) -> Callable[..., Awaitable[None]]:
+    """A route dependency counting ``action`` by the client's address and, once the token is
+    checked, in the conversation: a wrong token never spends a conversation's allowance."""
+
+    async def dependency(
+        request: Request, authorization: Annotated[str | None, Header()] = None
+    ) -> None:
+        limiter: RateLimiter = request.app.state.rate_limiter
+        await limiter.check(action, address=client_address(request))
+        conversation_id = request.path_params.get("conversation_id")
+        if conversation_id is not None and limiter.limits_conversations(action):
+            token = _token(authorization)
+            await run_in_threadpool(_chat(request).authenticate, conversation_id, token)
+            await limiter.check(action, conversation_id=conversation_id)
+
+    return dependency
+
+
 async def take_turn(
     turns: TurnRunner, conversation_id: str, message_seq: int
 ) -> list[ConversationEvent]:
@@ -105,11 +151,23 @@ async def take_turn(
     return await turns.take(conversation_id, message_seq)
 
 
-@router.post("/conversations", response_model=StartResponse, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/conversations",
+    response_model=StartResponse,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(rate_limited(Action.conversation))],
+)
 def start_conversation(request: Request, body: StartRequest | None = None) -> StartResponse:
     body = body or StartRequest()
+    secret: str = request.app.state.settings.identity_secret
+    verified = verified_identity(secret, body.claims(), body.identity_hash)
     grant = _chat(request).start_conversation(
-        language=body.language, name=body.name, email=body.email, tier=body.tier
+        language=body.language,
+        name=body.name,
+        email=body.email,
+        tier=body.tier,
+        external_id=body.external_id,
+        identity_verified=verified,
     )
     return StartResponse.of(grant)
 
@@ -134,7 +192,11 @@ async def rotate_token(
     return StartResponse.of(grant)
 
 
-@router.post("/conversations/{conversation_id}/messages", response_model=SendResponse)
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response_model=SendResponse,
+    dependencies=[Depends(rate_limited(Action.message))],
+)
 async def send_message(
     request: Request,
     conversation_id: str,
@@ -178,7 +240,9 @@ def read_events(
     )
 
 
-@router.post("/conversations/{conversation_id}/ratings")
+@router.post(
+    "/conversations/{conversation_id}/ratings", dependencies=[Depends(rate_limited(Action.rating))]
+)
 def rate_answer(
     request: Request,
     conversation_id: str,
@@ -219,6 +283,8 @@ class _Socket:
         self.broker = broker
         self.conversation_id = conversation_id
         self.token = token
+        self.limiter: RateLimiter = ws.app.state.rate_limiter
+        self.address = client_address(ws)
         self._send_lock = asyncio.Lock()
         self.feed = SeqFeed(fetch_after=self._fetch_after, emit=self._emit_event)
 
@@ -302,6 +368,10 @@ class _Socket:
     async def on_message(self, frame: dict[str, Any]) -> None:
         client_id = frame.get("client_id")
         suggestion = frame.get("suggestion") if isinstance(frame.get("suggestion"), str) else None
+        # Refused before anything is stored: the error frame carries ``retry_after``.
+        await self.limiter.check(
+            Action.message, address=self.address, conversation_id=self.conversation_id
+        )
         event, created = await run_in_threadpool(
             lambda: self.chat.record_customer_message(
                 conversation_id=self.conversation_id,
@@ -325,6 +395,9 @@ class _Socket:
                 "invalid_rating",
                 f"a rating needs an integer 'seq' from 0 to {MAX_SEQ} and a boolean 'helpful'",
             )
+        await self.limiter.check(
+            Action.rating, address=self.address, conversation_id=self.conversation_id
+        )
         await run_in_threadpool(
             lambda: self.chat.rate(
                 conversation_id=self.conversation_id, token=self.token, seq=seq, helpful=helpful
@@ -367,6 +440,18 @@ async def chat_socket(
     token = _offered_token(offered) or token
     # Browsers drop a socket whose server picks none of the offered protocols.
     await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+    origin = ws.headers.get("origin")
+    allowed: list[str] = ws.app.state.settings.allowed_origins
+    if not origin_allowed(origin, host=ws.headers.get("host"), allowed=allowed):
+        await ws.send_json(
+            {
+                "type": "error",
+                "code": "origin_not_allowed",
+                "message": "this site may not embed the chat (KEFU_ALLOWED_ORIGINS)",
+            }
+        )
+        await ws.close(code=4403)
+        return
     try:
         await run_in_threadpool(chat.authenticate, conversation_id, token)
     except KefuError as exc:

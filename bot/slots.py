@@ -1,10 +1,11 @@
 """Slots in a customer's message: order numbers, e-mail addresses, phone numbers and amounts.
 
-Pure functions of the text, in English and Chinese. Phones come from ``phonenumbers`` (Chinese
-numbering by default, any other country with its ``+`` code); the rest are patterns written to
-leave dates, times, years, model names and quantities alone. The bot masks slots before it
-embeds a message, so an order number cannot pull retrieval towards unrelated entries, and the
-context packet lists them for the agent.
+Pure functions of the text, in English and Chinese. E-mail addresses and phones are found as
+``core.pii`` finds them (phones from ``phonenumbers``: Chinese numbering by default, any other
+country with its ``+`` code), and a card, ID or IBAN number is never an order; the rest are
+patterns written to leave dates, times, years, model names and quantities alone. The bot masks
+slots before it embeds a message, so an order number cannot pull retrieval towards unrelated
+entries, and the context packet lists them for the agent.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Literal
 
 import phonenumbers
 
-__all__ = ["Slot", "SlotKind", "extract_slots", "mask_slots", "only_slots"]
+from core.pii import EMAIL, find_personal_data, phone_matches
 
-PHONE_REGION = "CN"
+__all__ = ["Slot", "SlotKind", "extract_slots", "mask_slots", "only_slots"]
 
 SlotKind = Literal["order_number", "email", "phone", "amount"]
 
@@ -33,7 +34,6 @@ class Slot:
     end: int
 
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # "1,299.00", "59.90", and the European "12,50".
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+,\d{2}(?![\d,])|\d+(?:\.\d{1,2})?"
 _CURRENCY_BEFORE = re.compile(
@@ -82,10 +82,14 @@ _PHONE_LIKE = re.compile(r"\+\s?\d[\d ()-]{6,}\d")
 # Words that carry no question of their own around a slot ("my order number is #10482").
 _FILLER = re.compile(
     r"\b(?:it'?s|it|is|my|the|here|this|that|order|number|no|id|email|e-mail|mail|phone|"
-    r"mobile|tel|call|me|on|at|amount|of|and|for|please|pls|thanks?|ok|okay|yes|sure)\b"
-    r"|订单号码|订单编号|订单号|订单|单号|我的|是|这是|邮箱|手机号?|电话|金额|号码|谢谢|请|好的|嗯",
+    r"mobile|tel|call|me|on|at|amount|of|and|for|please|pls|thanks?|ok|okay|yes|sure|card|"
+    r"iban|account)\b"
+    r"|订单号码|订单编号|订单号|订单|单号|我的|是|这是|邮箱|手机号?|电话|金额|号码|谢谢|请|好的|嗯"
+    r"|卡号|银行卡|身份证号?|账号|账户",
     re.I,
 )
+# Personal data as core.pii masks it, as the exchange log stores it: "[email a•••@example.com]".
+_MASKED = re.compile(r"\[(?P<kind>email|phone|card|id|iban) [^\[\]\n]{1,80}\]")
 # What a masked slot becomes: a plain word that keeps the sentence readable for the models.
 _PLACEHOLDERS: dict[str, dict[SlotKind, str]] = {
     "en": {"order_number": "order", "email": "email", "phone": "phone number", "amount": "money"},
@@ -105,13 +109,27 @@ def extract_slots(text: str) -> list[Slot]:
         taken.append(span)
         found.append(Slot(kind, value, written.strip(), start, end))
 
-    for match in _EMAIL.finditer(text):
+    # Masked personal data is still the slot it was; a masked card or ID is no order number.
+    for match in _MASKED.finditer(text):
+        if match.group("kind") == "email":
+            claim("email", match.group(0), match.span(), match.group(0))
+        elif match.group("kind") == "phone":
+            claim("phone", match.group(0), match.span(), match.group(0))
+        else:
+            taken.append(match.span())
+    for match in EMAIL.finditer(text):
         claim("email", match.group(0).lower(), match.span(), match.group(0))
+    # A card, resident ID or IBAN is personal data (core/pii.py), never an order number.
+    taken.extend(
+        (span.start, span.end)
+        for span in find_personal_data(text)
+        if span.kind in {"card", "national_id", "iban"}
+    )
     # A number named as an order is one, even when it could be dialled.
     for match in _NAMED_ORDER.finditer(text):
         written = match.group("id")
         claim("order_number", _order_value(written), match.span(), written)
-    for phone in phonenumbers.PhoneNumberMatcher(text, PHONE_REGION):
+    for phone in phone_matches(text):
         formatted = phonenumbers.format_number(phone.number, phonenumbers.PhoneNumberFormat.E164)
         claim("phone", formatted, (phone.start, phone.end), phone.raw_string)
     taken.extend(match.span() for match in _PHONE_LIKE.finditer(text))
@@ -130,9 +148,15 @@ def extract_slots(text: str) -> list[Slot]:
 def only_slots(text: str, slots: list[Slot] | None = None) -> bool:
     """Whether the message gives slots and nothing else: no question of its own."""
     slots = extract_slots(text) if slots is None else slots
-    if not slots:
+    # A card, ID or IBAN number (raw or masked) gives something too, like a slot.
+    spans = [(slot.start, slot.end) for slot in slots]
+    spans += [
+        (p.start, p.end) for p in find_personal_data(text) if p.kind not in {"email", "phone"}
+    ]
+    spans += [match.span() for match in _MASKED.finditer(text)]
+    if not spans:
         return False
-    leftover = _FILLER.sub(" ", _blank(text, slots))
+    leftover = _FILLER.sub(" ", _blank(text, spans))
     return not re.search(r"[^\W\d_]", leftover)
 
 
@@ -148,10 +172,10 @@ def mask_slots(text: str, slots: list[Slot], language: str) -> str:
     return "".join(parts)
 
 
-def _blank(text: str, slots: list[Slot]) -> str:
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
     chars = list(text)
-    for slot in slots:
-        chars[slot.start : slot.end] = " " * (slot.end - slot.start)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
     return "".join(chars)
 
 

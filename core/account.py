@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from .audit import AuditAction, record_audit
 from .clock import utcnow
 from .db import session_scope
 from .errors import InvalidInputError, NotFoundError
@@ -40,6 +42,26 @@ def _user(session: Session, user_id: int) -> StaffUser:
     if user is None:
         raise NotFoundError("no such account")
     return user
+
+
+def _audit(
+    session: Session,
+    user: StaffUser,
+    action: AuditAction,
+    address: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """An entry for what a member did to their own account."""
+    record_audit(
+        session,
+        action=action,
+        actor_id=user.id,
+        actor_name=user.username,
+        target_type="staff_user",
+        target_id=user.id,
+        address=address,
+        detail=detail,
+    )
 
 
 def _wrong(field: str, message: str) -> InvalidInputError:
@@ -78,8 +100,12 @@ def change_own_password(
                     "choose a password different from the current one",
                     details=[{"field": "new_password", "code": "password_unchanged"}],
                 )
+            was_temporary = user.must_change_password
             set_password(session, user, new, temporary=False)
-            return end_user_sessions(session, user_id, keep=session_id)
+            ended = end_user_sessions(session, user_id, keep=session_id)
+            detail = {"was_temporary": was_temporary, "sessions_ended": ended}
+            _audit(session, user, AuditAction.password_changed, address, detail)
+            return ended
         # Recorded, so the failure is committed before it is reported.
         throttle.failed(session, username=username, address=address)
     raise _wrong("current_password", "the current password is not right")
@@ -94,10 +120,20 @@ def live_sessions(engine: Engine, *, user_id: int, idle: timedelta) -> list[Staf
 
 
 def end_sessions(
-    engine: Engine, *, user_id: int, keep: str | None = None, public_id: str | None = None
+    engine: Engine,
+    *,
+    user_id: int,
+    address: str,
+    keep: str | None = None,
+    public_id: str | None = None,
 ) -> int:
+    """End one's own sessions: all but ``keep``, or the one ``public_id``."""
     with session_scope(engine) as session:
         ended = end_user_sessions(session, user_id, keep=keep, public_id=public_id)
+        if ended:
+            which = {"session": public_id} if public_id is not None else {"others_of": keep}
+            detail = {**which, "ended": ended}
+            _audit(session, _user(session, user_id), AuditAction.session_ended, address, detail)
     if public_id is not None and not ended:
         raise NotFoundError("no such session")
     return ended
@@ -108,9 +144,12 @@ def start_mfa(engine: Engine, *, user_id: int, issuer: str) -> dict[str, str]:
         return begin_enrolment(session, _user(session, user_id), issuer=issuer)
 
 
-def confirm_mfa(engine: Engine, *, user_id: int, code: str) -> list[str]:
+def confirm_mfa(engine: Engine, *, user_id: int, address: str, code: str) -> list[str]:
     with session_scope(engine) as session:
-        return confirm_enrolment(session, _user(session, user_id), code)
+        user = _user(session, user_id)
+        codes = confirm_enrolment(session, user, code)
+        _audit(session, user, AuditAction.mfa_enabled, address)
+        return codes
 
 
 def disable_mfa(
@@ -127,10 +166,15 @@ def disable_mfa(
             return
         if not verify_password(session, user, password):
             failure = _wrong("password", "the password is not right")
-        elif not verify_second_factor(session, user, code):
-            failure = _wrong("code", "that code is not right")
+        else:
+            factor = verify_second_factor(session, user, code)
+            if factor is None:
+                failure = _wrong("code", "that code is not right")
+            elif factor == "recovery":
+                _audit(session, user, AuditAction.recovery_code_used, address)
         if failure is None:
             reset_mfa(session, user)
+            _audit(session, user, AuditAction.mfa_disabled, address)
             return
         throttle.failed(session, username=username, address=address)
     raise failure

@@ -150,6 +150,8 @@ def new_conversation(
     name: str | None = None,
     email: str | None = None,
     tier: str = "standard",
+    external_id: str | None = None,
+    identity_verified: bool = False,
 ) -> tuple[Conversation, str]:
     """Create a conversation; the token is returned once and only its hash is stored."""
     token = secrets.token_urlsafe(32)
@@ -161,6 +163,8 @@ def new_conversation(
         customer_name=name,
         customer_email=email,
         customer_tier=tier,
+        customer_external_id=external_id,
+        identity_verified=identity_verified,
     )
     session.add(conversation)
     session.flush()

@@ -1,4 +1,5 @@
-"""Secrets never reach a log line: customer tokens, staff session tokens, bearer headers.
+"""Secrets never reach a log line: customer tokens, staff session tokens, bearer headers; nor
+does a customer's personal data, masked as everywhere else (core/pii.py).
 
 A customer's token opens their whole transcript, so a log reader must not see one. Tokens can
 reach a log through a URL (uvicorn's access log prints the query string), a header (the
@@ -19,6 +20,8 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from .pii import mask_personal_data
 
 __all__ = ["REDACTED", "install_log_redaction", "redact"]
 
@@ -48,12 +51,15 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 
 _lock = threading.Lock()
 _installed = False
+# Personal data in a log line (a customer's words in a debug print of a frame, an exception, a
+# query string) is masked as core/pii.py masks it, unless KEFU_PII_MASK leaves "logs" out.
+_personal_data = True
 
 
 def redact(text: str) -> str:
     for pattern, replacement in _RULES:
         text = pattern.sub(replacement, text)
-    return text
+    return mask_personal_data(text) if _personal_data else text
 
 
 def _redact_arg(value: object) -> object:
@@ -80,10 +86,12 @@ def _redact_record(record: logging.LogRecord) -> None:
         record.stack_info = redact(record.stack_info)
 
 
-def install_log_redaction() -> None:
-    """Redact every log record of this process from now on; calling it again does nothing."""
-    global _installed
+def install_log_redaction(*, personal_data: bool = True) -> None:
+    """Redact every log record of this process from now on; calling it again only sets whether
+    personal data is masked too (the last app built in the process says)."""
+    global _installed, _personal_data
     with _lock:
+        _personal_data = personal_data
         if _installed:
             return
         previous: Callable[..., logging.LogRecord] = logging.getLogRecordFactory()

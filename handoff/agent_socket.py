@@ -41,6 +41,7 @@ from core.staff import Role, resolve_session, restriction, touch_session
 from core.text import MAX_SEQ, check_seq
 
 from .desk import HandoffDesk
+from .masking import agent_event_body
 from .presence import close_console, mark_alive, open_console, sweep_consoles
 
 __all__ = ["ConsoleSockets", "router"]
@@ -230,7 +231,9 @@ class _AgentSocket:
             return [EventPublic.of(e).model_dump(mode="json") for e in events]
 
         async def emit(body: dict[str, Any]) -> None:
-            await self.send({"type": "event", "event": body})
+            # Masked here, not before publishing: the customer's socket shares the channel.
+            shown = agent_event_body(body, self.desk.config.pii, self.actor.role)
+            await self.send({"type": "event", "event": shown})
 
         feed = SeqFeed(fetch_after=fetch_after, emit=emit, sent=last_seq)
         async with self.broker.subscribe(conversation_id) as subscription:

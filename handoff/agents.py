@@ -21,6 +21,7 @@ from .models import AgentProfile, Ticket
 __all__ = [
     "PRESENCES",
     "AgentPublic",
+    "ColleaguePublic",
     "agent_public",
     "can_act",
     "can_see",
@@ -33,7 +34,10 @@ PRESENCES = ("online", "away", "offline")
 _SUPERVISING = (Role.supervisor, Role.admin)
 
 
-class AgentPublic(BaseModel):
+class ColleaguePublic(BaseModel):
+    """What every staff member sees of the others (to transfer a chat, say): nothing about how
+    their accounts are secured."""
+
     username: str
     display_name: str
     role: str
@@ -44,6 +48,11 @@ class AgentPublic(BaseModel):
     teams: list[str]
     languages: list[str]
     topics: list[str]
+
+
+class AgentPublic(ColleaguePublic):
+    """One's own profile, and what admins see of everyone."""
+
     mfa_enabled: bool = False
     must_change_password: bool = False
 

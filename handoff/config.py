@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from core.pii_policy import PersonalDataPolicy
 from core.settings import Settings
 
 from .schedule import BusinessHours
@@ -24,6 +25,8 @@ class DeskConfig:
     default_handle_seconds: float = 240.0
     max_message_chars: int = 2000
     away_after_disconnect: timedelta = timedelta(seconds=60)
+    # What agents see masked, and who may reveal it.
+    pii: PersonalDataPolicy = field(default_factory=PersonalDataPolicy)
 
     @classmethod
     def of(cls, settings: Settings) -> DeskConfig:
@@ -38,6 +41,7 @@ class DeskConfig:
             default_handle_seconds=settings.default_handle_seconds,
             max_message_chars=settings.max_message_chars,
             away_after_disconnect=timedelta(seconds=settings.agent_away_after_seconds),
+            pii=PersonalDataPolicy.of(settings),
         )
 
     def team_for(self, topic: str | None) -> str:

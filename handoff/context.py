@@ -1,42 +1,62 @@
 """The context packet an agent reads when taking over: who the customer is, what they said and
-felt, what the bot understood and answered, and a summary readable in five seconds."""
+felt, what the bot understood and answered, and a summary readable in five seconds. Personal
+data in it is masked when the policy masks it for agents (core/pii_policy.py)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from bot.models import Exchange
 from bot.sentiment import sentiment_trend
 from bot.slots import extract_slots
 from core.conversations import Conversation, ConversationEvent
+from core.pii import find_personal_data, mask_personal_data, placeholder
 
 __all__ = ["build_context", "extract_facts", "key_sentences", "summary_line"]
 
 _LOW_INFORMATION = {"human_agent", "greeting", "thanks", "goodbye", "affirm", "deny"}
 
 
-def extract_facts(texts: list[str]) -> list[dict[str, str]]:
-    """Order numbers, emails, phones and amounts, each once, in the order they appear.
+def extract_facts(texts: list[str], *, mask: bool = True) -> list[dict[str, str]]:
+    """Order numbers, amounts, emails, phones, card, ID and IBAN numbers, each once, in the
+    order they appear.
 
-    The bot's own extractor finds them, so the agent sees what the bot understood. Order numbers
-    are shown normalised ("#10482" and "order 10482" are one fact); the rest as written.
+    The bot's own extractor finds the slots, so the agent sees what the bot understood; a card
+    is a card (``core.pii``), never an order. Order numbers are shown normalised ("#10482" and
+    "order 10482" are one fact); amounts as written; personal data as a masked hint unless
+    ``mask`` is off.
     """
     found: list[dict[str, str]] = []
     seen: set[tuple[str, str]] = set()
     for text in texts:
+        spotted: list[tuple[int, str, str, str]] = []  # (start, kind, identity, shown)
         for slot in extract_slots(text):
-            if (slot.kind, slot.value) in seen:
-                continue
-            seen.add((slot.kind, slot.value))
             shown = slot.value if slot.kind == "order_number" else slot.text
-            found.append({"kind": slot.kind, "value": shown})
+            if mask and slot.kind in {"email", "phone"}:
+                shown = placeholder(slot.kind, slot.text)
+            spotted.append((slot.start, slot.kind, slot.value, shown))
+        for span in find_personal_data(text):
+            if span.kind in {"card", "national_id", "iban"}:
+                written = text[span.start : span.end]
+                identity = re.sub(r"[^0-9A-Za-z]", "", written).upper()
+                shown = placeholder(span.kind, written) if mask else written
+                spotted.append((span.start, span.kind, identity, shown))
+        for _start, kind, identity, shown in sorted(spotted):
+            if (kind, identity) not in seen:
+                seen.add((kind, identity))
+                found.append({"kind": kind, "value": shown})
     return found
 
 
 def key_sentences(
-    messages: list[tuple[int, str]], signals: dict[int, tuple[str | None, float]], limit: int = 3
+    messages: list[tuple[int, str]],
+    signals: dict[int, tuple[str | None, float]],
+    limit: int = 3,
+    *,
+    mask: bool = True,
 ) -> list[dict[str, Any]]:
     """The customer's most telling messages, in the order they were said.
 
@@ -51,12 +71,16 @@ def key_sentences(
             score -= 2.0
         scored.append((score, seq, text))
     best = sorted(scored, key=lambda item: (-item[0], item[1]))[:limit]
-    return [{"seq": seq, "text": text} for _score, seq, text in sorted(best, key=lambda i: i[1])]
+    return [
+        {"seq": seq, "text": mask_personal_data(text) if mask else text}
+        for _score, seq, text in sorted(best, key=lambda i: i[1])
+    ]
 
 
-def summary_line(session: Session, conversation_id: str) -> str:
+def summary_line(session: Session, conversation_id: str, *, mask: bool = True) -> str:
+    """The ticket's one line, stored with it: masked when agents see personal data masked."""
     messages, signals = _customer_messages(session, conversation_id)
-    top = key_sentences(messages, signals, limit=1)
+    top = key_sentences(messages, signals, limit=1, mask=mask)
     return str(top[0]["text"])[:200] if top else ""
 
 
@@ -82,7 +106,11 @@ def _customer_messages(
     return [(e.seq, str(e.payload.get("text", ""))) for e in events], signals
 
 
-def build_context(session: Session, conversation: Conversation) -> dict[str, Any]:
+def build_context(
+    session: Session, conversation: Conversation, *, mask: bool = True
+) -> dict[str, Any]:
+    """The packet; with ``mask``, every text shows personal data as a hint (``masked`` marks the
+    transcript entries that changed; their raw text is revealed one at a time, audited)."""
     events = session.exec(
         select(ConversationEvent)
         .where(col(ConversationEvent.conversation_id) == conversation.id)
@@ -101,13 +129,18 @@ def build_context(session: Session, conversation: Conversation) -> dict[str, Any
     )
     return {
         "summary": {
-            "key_sentences": key_sentences(messages, signals),
-            "facts": extract_facts([text for _seq, text in messages]),
+            "key_sentences": key_sentences(messages, signals, mask=mask),
+            "facts": extract_facts([text for _seq, text in messages], mask=mask),
         },
         "customer": {
             "name": conversation.customer_name,
             "email": conversation.customer_email,
             "tier": conversation.customer_tier,
+            # False: name, e-mail and tier are what the page claimed, unsigned (show as such).
+            "verified": conversation.identity_verified,
+            "external_id": conversation.customer_external_id,
+            # Under a legal hold: kept past the retention period and through erasure.
+            "legal_hold": conversation.legal_hold,
             "language": conversation.language,
             "earlier_conversations": _earlier(session, conversation),
         },
@@ -128,7 +161,7 @@ def build_context(session: Session, conversation: Conversation) -> dict[str, Any
         "bot_answers": [
             {
                 "seq": x.reply_seq,
-                "text": str(replies[x.reply_seq].payload.get("text", "")),
+                "text": _shown(str(replies[x.reply_seq].payload.get("text", "")), mask),
                 "entry_id": x.entry_id,
                 "intent": x.intent if x.decision == "answer_intent" else None,
                 "helpful": x.helpful,
@@ -136,27 +169,49 @@ def build_context(session: Session, conversation: Conversation) -> dict[str, Any
             for x in exchanges
             if x.decision in {"answer_faq", "answer_intent"} and x.reply_seq in replies
         ],
-        "transcript": [
-            {
-                "seq": e.seq,
-                "author": e.author,
-                "type": e.type,
-                "text": str(e.payload.get("text", "")),
-                "internal": e.internal,
-                "at": e.created_at.isoformat(),
-            }
-            for e in events
-        ],
+        "transcript": [_transcript_entry(e, mask) for e in events],
+    }
+
+
+def _shown(text: str, mask: bool) -> str:
+    return mask_personal_data(text) if mask else text
+
+
+def _transcript_entry(event: ConversationEvent, mask: bool) -> dict[str, Any]:
+    text = str(event.payload.get("text", ""))
+    shown = _shown(text, mask)
+    return {
+        "seq": event.seq,
+        "author": event.author,
+        "type": event.type,
+        "text": shown,
+        "masked": shown != text,
+        "internal": event.internal,
+        "at": event.created_at.isoformat(),
     }
 
 
 def _earlier(session: Session, conversation: Conversation) -> list[dict[str, Any]]:
-    if not conversation.customer_email:
+    """The customer's earlier conversations, for a verified identity only: those with the
+    site's external id or the e-mail, whose identity was verified too. Anyone can type an
+    address, so an unsigned one links nothing (docs/security.md "Signed identity")."""
+    if not conversation.identity_verified:
+        return []
+    same = [
+        column == value
+        for column, value in (
+            (col(Conversation.customer_external_id), conversation.customer_external_id),
+            (col(Conversation.customer_email), conversation.customer_email),
+        )
+        if value
+    ]
+    if not same:
         return []
     rows = session.exec(
         select(Conversation)
         .where(
-            col(Conversation.customer_email) == conversation.customer_email,
+            or_(*same),
+            col(Conversation.identity_verified),
             col(Conversation.id) != conversation.id,
         )
         .order_by(col(Conversation.created_at).desc())

@@ -27,6 +27,7 @@ from core.staff import StaffUser
 from .desk import HandoffDesk
 from .errors import AlreadyRatedError, NotClosedError, ReopenWindowPassedError
 from .models import Feedback, Ticket
+from .priority import trusted_tier
 from .queue import open_ticket_of, places
 
 __all__ = ["CustomerDesk", "FeedbackPublic", "StatusPublic"]
@@ -121,9 +122,11 @@ class CustomerDesk:
             conversation = authenticate(session, conversation_id, token)
             if conversation.state == ConversationState.closed:
                 raise ConversationClosedError("the conversation is closed")
-            conversation.customer_email = email
-            if name and name.strip():
-                conversation.customer_name = name.strip()[:128]
+            # A signed identity stays as signed: the address typed here is the ticket's only.
+            if not conversation.identity_verified:
+                conversation.customer_email = email
+                if name and name.strip():
+                    conversation.customer_name = name.strip()[:128]
             session.add(conversation)
             message = append_event(
                 session,
@@ -139,10 +142,13 @@ class CustomerDesk:
                 reason=conversation.escalation_reason or "asked_for_person",
                 language=conversation.language or "en",
                 team=self.desk.config.default_team,
-                summary=cleaned[:200],
-                customer_tier=conversation.customer_tier,
+                # What agents read: masked as the policy says (the event keeps the raw text).
+                summary=self.desk.config.pii.shown("agents", cleaned)[:200],
+                customer_tier=trusted_tier(
+                    conversation.customer_tier, verified=conversation.identity_verified
+                ),
                 offline_email=email,
-                offline_message=cleaned,
+                offline_message=self.desk.config.pii.shown("agents", cleaned),
             )
             session.add(ticket)
             session.flush()

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Depends, Header, Request, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.chat import ChatService
+from bot.routes import rate_limited
 from core.api_types import DbInt
 from core.auth import bearer_token as _token
 from core.broker import Broker
+from core.rate_limits import Action
 from core.realtime import publish_events
 from core.text import StoredText
 
@@ -73,7 +75,11 @@ def read_status(
     return _customers(request).status(conversation_id=conversation_id, token=_token(authorization))
 
 
-@router.post("/{conversation_id}/offline-message", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{conversation_id}/offline-message",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(rate_limited(Action.offline_message))],
+)
 async def leave_offline_message(
     request: Request,
     conversation_id: str,
@@ -110,6 +116,7 @@ async def close_conversation(
     "/{conversation_id}/feedback",
     response_model=FeedbackPublic,
     status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(rate_limited(Action.rating))],
 )
 async def give_feedback(
     request: Request, conversation_id: str, body: FeedbackIn, authorization: Authorization = None

@@ -26,7 +26,7 @@ from core.conversations import (
 )
 from core.db import session_scope
 from core.errors import InvalidInputError, NotFoundError
-from core.staff import StaffUser
+from core.staff import Role, StaffUser
 
 from .agents import (
     AgentPublic,
@@ -41,9 +41,16 @@ from .agents import (
 from .assignment import is_eligible
 from .config import DeskConfig
 from .context import build_context, summary_line
-from .errors import InvalidReplyError, TicketClosedError
+from .errors import (
+    AgentDisabledError,
+    InvalidReplyError,
+    NotAnAgentError,
+    TicketClosedError,
+    UnknownAgentError,
+    UnknownTeamError,
+)
 from .models import AgentProfile, Ticket
-from .priority import initial_priority
+from .priority import initial_priority, trusted_tier
 from .queue import claim_ticket, open_ticket_of, places, release_agent, rows_changed
 from .schemas import TicketPublic, ticket_public
 
@@ -94,13 +101,19 @@ class HandoffDesk:
                 priority=initial_priority(
                     reason=escalation.reason,
                     sentiment=scores[-1] if scores else None,
-                    tier=conversation.customer_tier,
+                    tier=trusted_tier(
+                        conversation.customer_tier, verified=conversation.identity_verified
+                    ),
                 ),
                 language=escalation.language,
                 topic=escalation.topic,
                 team=team,
-                summary=summary_line(session, conversation.id),
-                customer_tier=conversation.customer_tier,
+                summary=summary_line(
+                    session, conversation.id, mask=self.config.pii.masks("agents")
+                ),
+                customer_tier=trusted_tier(
+                    conversation.customer_tier, verified=conversation.identity_verified
+                ),
             )
             session.add(ticket)
             conversation.state = ConversationState.waiting_for_agent
@@ -129,7 +142,20 @@ class HandoffDesk:
         self, *, username: str | None, actor: Actor, changes: dict[str, Any]
     ) -> AgentPublic:
         with session_scope(self.engine) as session:
-            user_id = user_named(session, username).id if username else actor.user_id
+            target = user_named(session, username) if username else None
+            # Supervisors manage agents; an admin's or another supervisor's teams and capacity
+            # are an admin's to change.
+            if (
+                target is not None
+                and actor.role == Role.supervisor
+                and target.id != actor.user_id
+                and target.role != Role.agent
+            ):
+                raise NotAnAgentError(
+                    f"{target.username} is a {target.role}: a supervisor changes only agents' "
+                    "profiles and their own"
+                )
+            user_id = target.id if target is not None else actor.user_id
             profile = ensure_profile(session, user_id or 0, self.config)
             update_profile(profile, changes)
             session.add(profile)
@@ -153,10 +179,36 @@ class HandoffDesk:
 
     def teams(self) -> list[str]:
         with Session(self.engine) as session:
-            found = {self.config.default_team, *self.config.team_routes.values()}
-            for profile in session.exec(select(AgentProfile)).all():
-                found.update(profile.teams)
-            return sorted(found)
+            return sorted(self._teams(session))
+
+    def _teams(self, session: Session) -> set[str]:
+        """The configured teams and those of members who are not disabled."""
+        found = {self.config.default_team, *self.config.team_routes.values()}
+        profiles = session.exec(
+            select(AgentProfile)
+            .join(StaffUser, col(StaffUser.id) == col(AgentProfile.user_id))
+            .where(col(StaffUser.disabled).is_(False))
+        ).all()
+        for profile in profiles:
+            found.update(profile.teams)
+        return found
+
+    def _transfer_target(self, session: Session, username: str) -> StaffUser:
+        user = session.exec(select(StaffUser).where(col(StaffUser.username) == username)).first()
+        if user is None:
+            raise UnknownAgentError(f"no staff member {username!r}")
+        if user.disabled:
+            raise AgentDisabledError(f"{username} is disabled and can take no chats")
+        return user
+
+    def _transfer_team(self, session: Session, team: str) -> str:
+        known = self._teams(session)
+        if team not in known:
+            raise UnknownTeamError(
+                f"no team {team!r}; the teams are {', '.join(sorted(known))}",
+                details=[{"field": "to_team", "code": "unknown_team"}],
+            )
+        return team
 
     def _public(self, session: Session, user_id: int) -> AgentPublic:
         user = session.get(StaffUser, user_id)
@@ -223,7 +275,8 @@ class HandoffDesk:
             ticket = self._ticket(session, ticket_id, actor, act=False)
             conversation = session.get(Conversation, ticket.conversation_id)
             assert conversation is not None
-            return ticket_public(session, ticket), build_context(session, conversation)
+            context = build_context(session, conversation, mask=self.config.pii.masks("agents"))
+            return ticket_public(session, ticket), context
 
     def conversation_of(self, *, ticket_id: int, actor: Actor) -> Conversation:
         with session_scope(self.engine) as session:
@@ -353,6 +406,9 @@ class HandoffDesk:
             raise InvalidInputError("transfer to exactly one of 'to_agent' or 'to_team'")
         with session_scope(self.engine) as session:
             ticket = self._ticket(session, ticket_id, actor, act=True)
+            # Checked before anything changes: a chat sent nowhere is a chat nobody sees.
+            target_user = self._transfer_target(session, to_agent) if to_agent else None
+            team = None if target_user else self._transfer_team(session, str(to_team).strip())
             events: list[ConversationEvent] = []
             if note and note.strip():
                 target = to_agent or f"team {to_team}"
@@ -364,15 +420,14 @@ class HandoffDesk:
             ticket.transfers += 1
             if leaving is not None:
                 events.append(self._agent_left(session, ticket, leaving, "transferred"))
-            if to_agent:
-                target_user = user_named(session, to_agent)
+            if target_user is not None:
                 ensure_profile(session, target_user.id or 0, self.config)
                 ticket.status, ticket.agent_id = "queued", None
                 session.add(ticket)
                 session.flush()
                 public, joined = self._assign(session, ticket, target_user.id or 0)
                 return public, [*events, *joined]
-            ticket.status, ticket.agent_id, ticket.team = "queued", None, str(to_team).strip()
+            ticket.status, ticket.agent_id, ticket.team = "queued", None, str(team)
             session.add(ticket)
             conversation = session.get(Conversation, ticket.conversation_id)
             assert conversation is not None

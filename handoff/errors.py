@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from core.errors import ConflictError, InvalidInputError
+from core.auth import ForbiddenError
+from core.errors import ConflictError, InvalidInputError, NotFoundError
 
 __all__ = [
+    "AgentDisabledError",
     "AlreadyClaimedError",
     "AlreadyRatedError",
     "AtCapacityError",
     "InvalidReplyError",
+    "NotAnAgentError",
     "NotClosedError",
     "ReopenWindowPassedError",
     "TicketClosedError",
+    "UnknownAgentError",
+    "UnknownTeamError",
 ]
 
 
@@ -41,3 +46,21 @@ class InvalidReplyError(InvalidInputError):
 
 class AlreadyRatedError(ConflictError):
     code = "already_rated"
+
+
+class NotAnAgentError(ForbiddenError):
+    """A supervisor changing an admin's or another supervisor's desk profile."""
+
+    code = "not_an_agent"
+
+
+class UnknownAgentError(NotFoundError):
+    code = "unknown_agent"
+
+
+class UnknownTeamError(NotFoundError):
+    code = "unknown_team"
+
+
+class AgentDisabledError(InvalidInputError):
+    code = "agent_disabled"

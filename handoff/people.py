@@ -7,11 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from core.audit import AuditAction, record_audit
+from core.auth import Actor
 from core.db import session_scope
 from core.errors import InvalidInputError
 from core.mfa import reset_mfa
-from core.staff import Role, create_user, end_user_sessions, set_password
+from core.staff import Role, StaffUser, create_user, end_user_sessions, set_password
 from core.text import StoredText
 
 from .agents import AgentPublic, agent_public, ensure_profile, update_profile, user_named
@@ -59,7 +62,34 @@ def _profile_changes(body: BaseModel) -> dict[str, Any]:
     return {k: v for k, v in body.model_dump().items() if k in fields and v is not None}
 
 
-def create_staff(engine: Engine, config: DeskConfig, body: StaffCreate) -> AgentPublic:
+# What "user.changed" reports, field by field: from -> to.
+_AUDITED_FIELDS = ("role", "display_name", "teams", "languages", "topics", "max_chats")
+
+
+def _audit(
+    session: Session,
+    action: AuditAction,
+    *,
+    by: Actor,
+    address: str,
+    user: StaffUser,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    record_audit(
+        session,
+        action=action,
+        actor_id=by.user_id,
+        actor_name=by.name,
+        target_type="staff_user",
+        target_id=user.id,
+        address=address,
+        detail={"username": user.username, **(detail or {})},
+    )
+
+
+def create_staff(
+    engine: Engine, config: DeskConfig, body: StaffCreate, *, by: Actor, address: str
+) -> AgentPublic:
     with session_scope(engine) as session:
         user = create_user(
             session,
@@ -71,17 +101,32 @@ def create_staff(engine: Engine, config: DeskConfig, body: StaffCreate) -> Agent
         profile = ensure_profile(session, user.id or 0, config)
         update_profile(profile, _profile_changes(body))
         session.add(profile)
-        return agent_public(user, profile)
+        public = agent_public(user, profile)
+        fields = public.model_dump(include=set(_AUDITED_FIELDS))
+        _audit(session, AuditAction.user_created, by=by, address=address, user=user, detail=fields)
+        return public
+
+
+def _changes(before: AgentPublic, after: AgentPublic) -> dict[str, list[Any]]:
+    old, new = before.model_dump(), after.model_dump()
+    return {name: [old[name], new[name]] for name in _AUDITED_FIELDS if old[name] != new[name]}
 
 
 def update_staff(
-    engine: Engine, config: DeskConfig, *, username: str, actor_id: int, body: StaffUpdate
+    engine: Engine,
+    config: DeskConfig,
+    *,
+    username: str,
+    by: Actor,
+    address: str,
+    body: StaffUpdate,
 ) -> tuple[AgentPublic, int | None]:
     """The updated member, and their user id when disabling them ended sessions (whose open
     consoles the caller closes, after the commit)."""
     with session_scope(engine) as session:
         user = user_named(session, username)
-        if user.id == actor_id and (body.disabled or (body.role and body.role != user.role)):
+        before = agent_public(user, ensure_profile(session, user.id or 0, config))
+        if user.id == by.user_id and (body.disabled or (body.role and body.role != user.role)):
             raise InvalidInputError("you cannot disable yourself or change your own role")
         if body.role is not None:
             user.role = body.role
@@ -97,24 +142,42 @@ def update_staff(
             profile.presence = "offline"
             ended = end_user_sessions(session, user.id or 0)
         session.add(profile)
-        return agent_public(user, profile), (user.id if ended else None)
+        after = agent_public(user, profile)
+        entries: list[tuple[AuditAction, dict[str, Any]]] = []
+        if changes := _changes(before, after):
+            entries.append((AuditAction.user_changed, changes))
+        if before.disabled != after.disabled:
+            action = AuditAction.user_disabled if after.disabled else AuditAction.user_enabled
+            entries.append((action, {"sessions_ended": ended}))
+        for action, detail in entries:
+            _audit(session, action, by=by, address=address, user=user, detail=detail)
+        return after, (user.id if ended else None)
 
 
-def reset_staff_password(engine: Engine, *, username: str, password: str | None) -> tuple[int, str]:
+def reset_staff_password(
+    engine: Engine, *, username: str, password: str | None, by: Actor, address: str
+) -> tuple[int, str]:
     """Give the member a temporary password (the one given, or a generated one) that they must
     change at their next sign-in, and end their sessions. Returns their user id and it."""
     chosen = password or secrets.token_urlsafe(12)
     with session_scope(engine) as session:
         user = user_named(session, username)
         set_password(session, user, chosen, temporary=True)
-        end_user_sessions(session, user.id or 0)
+        ended = end_user_sessions(session, user.id or 0)
+        detail = {"generated": password is None, "sessions_ended": ended}
+        _audit(
+            session, AuditAction.password_reset, by=by, address=address, user=user, detail=detail
+        )
         return user.id or 0, chosen
 
 
-def reset_staff_mfa(engine: Engine, *, username: str) -> int:
+def reset_staff_mfa(engine: Engine, *, username: str, by: Actor, address: str) -> int:
     """Turn the member's two-step sign-in off (a lost phone) and end their sessions."""
     with session_scope(engine) as session:
         user = user_named(session, username)
+        was_on = user.mfa_enabled
         reset_mfa(session, user)
-        end_user_sessions(session, user.id or 0)
+        ended = end_user_sessions(session, user.id or 0)
+        detail = {"was_enabled": was_on, "sessions_ended": ended}
+        _audit(session, AuditAction.mfa_reset, by=by, address=address, user=user, detail=detail)
         return user.id or 0

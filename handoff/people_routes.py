@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from core.audit import client_address
 from core.auth import AdminActor
 from core.broker import Broker
 from core.realtime import notify_sessions_ended
@@ -38,9 +39,9 @@ def list_staff(request: Request, _actor: AdminActor) -> dict[str, list[AgentPubl
 
 
 @router.post("", response_model=AgentPublic, status_code=status.HTTP_201_CREATED)
-def create(request: Request, _actor: AdminActor, body: StaffCreate) -> AgentPublic:
+def create(request: Request, actor: AdminActor, body: StaffCreate) -> AgentPublic:
     desk = _desk(request)
-    return create_staff(desk.engine, desk.config, body)
+    return create_staff(desk.engine, desk.config, body, by=actor, address=client_address(request))
 
 
 class TemporaryPassword(BaseModel):
@@ -62,7 +63,12 @@ async def update(
     desk = _desk(request)
     public, ended_for = await run_in_threadpool(
         lambda: update_staff(
-            desk.engine, desk.config, username=username, actor_id=actor.user_id, body=body
+            desk.engine,
+            desk.config,
+            username=username,
+            by=actor,
+            address=client_address(request),
+            body=body,
         )
     )
     if ended_for is not None:
@@ -72,20 +78,29 @@ async def update(
 
 @router.post("/{username}/password", response_model=TemporaryPassword)
 async def reset_password(
-    request: Request, username: str, _actor: AdminActor, body: PasswordReset
+    request: Request, username: str, actor: AdminActor, body: PasswordReset
 ) -> TemporaryPassword:
     """Set a temporary password the member must change at sign-in; their sessions end."""
     engine = _desk(request).engine
     user_id, chosen = await run_in_threadpool(
-        lambda: reset_staff_password(engine, username=username, password=body.password)
+        lambda: reset_staff_password(
+            engine,
+            username=username,
+            password=body.password,
+            by=actor,
+            address=client_address(request),
+        )
     )
     await _sessions_ended(request, user_id)
     return TemporaryPassword(username=username, temporary_password=chosen)
 
 
 @router.delete("/{username}/mfa", status_code=204)
-async def reset_mfa(request: Request, username: str, _actor: AdminActor) -> None:
+async def reset_mfa(request: Request, username: str, actor: AdminActor) -> None:
     """Turn off the member's two-step sign-in (a lost device); their sessions end."""
     engine = _desk(request).engine
-    user_id = await run_in_threadpool(lambda: reset_staff_mfa(engine, username=username))
+    address = client_address(request)
+    user_id = await run_in_threadpool(
+        lambda: reset_staff_mfa(engine, username=username, by=actor, address=address)
+    )
     await _sessions_ended(request, user_id)

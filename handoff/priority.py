@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["Priority", "bump", "initial_priority"]
+__all__ = ["Priority", "bump", "initial_priority", "trusted_tier"]
 
 
 class Priority(IntEnum):
@@ -37,6 +37,12 @@ def initial_priority(*, reason: str, sentiment: float | None, tier: str) -> Prio
     if tier == "vip":
         level = bump(level)
     return level
+
+
+def trusted_tier(tier: str, *, verified: bool) -> str:
+    """The tier a ticket goes by: the one the embedding site declared only when it signed it
+    (docs/security.md "Signed identity"); anyone can type ``data-customer-tier="vip"``."""
+    return tier if verified else "standard"
 
 
 def bump(level: Priority | int) -> Priority:

@@ -9,15 +9,17 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from core.api_types import DbInt, RowId, SeqNumber
+from core.audit import client_address
 from core.auth import StaffActor, SupervisorActor
 from core.broker import Broker
 from core.conversations import EVENTS_PAGE, ConversationEvent, EventPublic
 from core.realtime import notify_activity, publish_events
 from core.text import StoredText
 
-from .agents import AgentPublic
+from .agents import AgentPublic, ColleaguePublic
 from .canned import CannedIn, CannedLibrary, CannedPublic
 from .desk import HandoffDesk
+from .masking import AgentEventPublic, agent_event, reveal
 from .schemas import TicketPublic
 
 __all__ = ["router"]
@@ -62,7 +64,7 @@ class EventOut(BaseModel):
 
 
 class EventsOut(BaseModel):
-    events: list[EventPublic]
+    events: list[AgentEventPublic]
     # True when more events follow: ask again with ``after`` = the last ``seq`` returned.
     has_more: bool = False
 
@@ -99,8 +101,11 @@ async def set_presence(request: Request, actor: StaffActor, body: PresenceIn) ->
 
 
 @router.get("/agents")
-def list_agents(request: Request, _actor: StaffActor) -> dict[str, list[AgentPublic]]:
-    return {"agents": _desk(request).agents()}
+def list_agents(request: Request, _actor: StaffActor) -> dict[str, list[ColleaguePublic]]:
+    # Which accounts lack two-step sign-in or have a temporary password is for admins only
+    # (/api/admin/users).
+    agents = _desk(request).agents()
+    return {"agents": [ColleaguePublic.model_validate(a.model_dump()) for a in agents]}
 
 
 @router.put("/agents/{username}", response_model=AgentPublic)
@@ -146,10 +151,33 @@ def read_events(
     events = _desk(request).events(
         conversation_id=conversation_id, actor=actor, after=after, limit=EVENTS_PAGE + 1
     )
+    policy = _desk(request).config.pii
     return EventsOut(
-        events=[EventPublic.of(e) for e in events[:EVENTS_PAGE]],
+        events=[agent_event(e, policy, actor.role) for e in events[:EVENTS_PAGE]],
         has_more=len(events) > EVENTS_PAGE,
     )
+
+
+class RevealOut(BaseModel):
+    conversation_id: str
+    seq: int
+    text: str
+
+
+@router.post("/conversations/{conversation_id}/events/{seq}/reveal", response_model=RevealOut)
+def reveal_event(
+    request: Request, conversation_id: str, seq: SeqNumber, actor: StaffActor
+) -> RevealOut:
+    """The raw text of one masked message, for the roles ``KEFU_PII_REVEAL_ROLES`` names (403
+    ``reveal_forbidden`` for others); each reveal is an audit entry (``pii.revealed``)."""
+    text = reveal(
+        _desk(request),
+        conversation_id=conversation_id,
+        seq=seq,
+        actor=actor,
+        address=client_address(request),
+    )
+    return RevealOut(conversation_id=conversation_id, seq=seq, text=text)
 
 
 @router.post("/tickets/{ticket_id}/claim", response_model=TicketPublic)

@@ -28,6 +28,7 @@ from bot.routes import admin_router as exchanges_router
 from bot.routes import router as chat_router
 from bot.turn_runner import TurnRunner
 from core.api_types import ErrorResponse
+from core.audit_routes import router as audit_router
 from core.broker import make_broker
 from core.errors import KefuError
 from core.jobs import JobQueue, instance_id
@@ -35,6 +36,7 @@ from core.jobs_routes import router as jobs_router
 from core.log_redaction import install_log_redaction
 from core.metrics import CONTENT_TYPE_LATEST, exposition
 from core.mfa_routes import router as mfa_router
+from core.rate_limits import RateLimiter
 from core.settings import Settings
 from core.staff_routes import router as staff_router
 from core.text import unstorable_at
@@ -49,6 +51,9 @@ from knowledge_base.routes import register_jobs as register_kb_jobs
 from knowledge_base.routes import router as kb_router
 
 from . import pages
+from .privacy_routes import router as privacy_router
+from .purge_schedule import ScheduledPurge
+from .retention import RetentionPolicy
 from .security_headers import SecurityHeaders
 from .services import Services, build_services
 from .training import refresh_models
@@ -71,9 +76,11 @@ async def _thread_pool_drained() -> None:
 
 
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
-    # Before anything can log: no customer or staff token may reach a log line.
+    # Before anything can log: no customer or staff token may reach a log line, nor (as the
+    # policy says) a customer's personal data.
     install_log_redaction()
     settings = settings or Settings()
+    install_log_redaction(personal_data="logs" in settings.pii_mask)
     services = build_services(settings, embedder=embedder)
 
     broker = make_broker(settings.broker_url)
@@ -90,6 +97,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     )
     register_kb_jobs(jobs, services.kb)
     register_bot_jobs(jobs, services.intents, services.answers)
+    scheduled_purge = ScheduledPurge(
+        services.engine, RetentionPolicy.of(settings), interval=settings.purge_interval_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -107,6 +117,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         dispatcher.start()
         console_sockets.start()
         jobs.start()
+        scheduled_purge.start()
         app.state.accepting = True
         yield
         # A load balancer polling /readyz sends new customers elsewhere from now on.
@@ -118,6 +129,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         # Jobs this process runs (imports, reindexing, training) finish before the database
         # goes; queued ones stay for another process, or this one's next start.
         await run_in_threadpool(jobs.stop)
+        await scheduled_purge.stop()
         await run_in_threadpool(services.kb.stop_following)
         # A retraining still running would otherwise outlive the database it reads.
         await run_in_threadpool(services.intents.wait_idle)
@@ -152,6 +164,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.console_sockets = console_sockets
     app.state.broker = broker
     app.state.jobs = jobs
+    app.state.rate_limiter = RateLimiter.from_settings(settings)
     app.state.learning_vectors = VectorCache(services.embedder)
     app.include_router(staff_router)
     app.include_router(mfa_router)
@@ -166,6 +179,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(learning_router)
     app.include_router(bot_admin_router)
     app.include_router(jobs_router)
+    app.include_router(audit_router)
+    app.include_router(privacy_router)
     app.include_router(pages.router)
     app.mount("/console/assets", pages.console_assets(), name="console-assets")
     app.mount("/admin/assets", pages.admin_assets(), name="admin-assets")
@@ -178,7 +193,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=settings.widget_origins,
+        # The embedding sites; the server's own pages are same-origin and need no entry.
+        allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST"],
         allow_headers=["Authorization", "Content-Type"],
         allow_credentials=False,

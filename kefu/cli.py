@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlmodel import Session
 
+from core.audit import AuditAction, record_audit
 from core.broker import make_broker
 from core.db import session_scope
 from core.errors import KefuError
@@ -28,6 +29,8 @@ from core.staff import Role, create_user, end_user_sessions, find_user, has_user
 
 from . import db as migrations
 from .evaluation import evaluate_intents, evaluate_retrieval, evaluate_sentiment
+from .identity_cli import identity_app
+from .privacy_cli import customer_app, purge_command
 from .progress import progress_bar
 from .services import Services, build_services
 from .training import refresh_models
@@ -43,6 +46,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
 app.add_typer(eval_app, name="eval")
 app.add_typer(user_app, name="user")
+app.add_typer(identity_app, name="identity")
+app.add_typer(customer_app, name="customer")
+app.command("purge")(purge_command)
 
 console = Console(stderr=True)
 log = logging.getLogger("kefu")
@@ -291,13 +297,21 @@ def _create_user(username: str, role: Role, display_name: str, password: str | N
     services = _services()
     chosen = password or secrets.token_urlsafe(12)
     with session_scope(services.engine) as session:
-        create_user(
+        user = create_user(
             session,
             username=username,
             password=chosen,
             role=role,
             display_name=display_name,
             must_change_password=not password,
+        )
+        record_audit(
+            session,
+            action=AuditAction.user_created,
+            actor_name="cli",
+            target_type="staff_user",
+            target_id=user.id,
+            detail={"username": user.username, "role": user.role, "generated": not password},
         )
     return chosen
 
@@ -343,8 +357,16 @@ def user_set_password(
             if user is None:
                 raise _fail(f"no staff member {username!r}")
             set_password(session, user, password, temporary=temporary)
-            end_user_sessions(session, user.id or 0)
+            ended = end_user_sessions(session, user.id or 0)
             user_id = user.id or 0
+            record_audit(
+                session,
+                action=AuditAction.password_reset,
+                actor_name="cli",
+                target_type="staff_user",
+                target_id=user_id,
+                detail={"username": username, "temporary": temporary, "sessions_ended": ended},
+            )
     except KefuError as exc:
         raise _fail(exc.message) from None
     _announce_sessions_ended(services.settings.broker_url, user_id)

@@ -16,6 +16,7 @@ from bot.policy import PolicySettings
 from bot.sentiment import SentimentAnalyzer
 from bot.turns import TurnConfig
 from core.db import make_engine
+from core.pii_policy import PersonalDataPolicy
 from core.settings import Settings
 from handoff.canned import CannedLibrary
 from handoff.config import DeskConfig
@@ -151,6 +152,7 @@ def build_services(
             reply_delay=settings.bot_reply_delay_ms / 1000,
         ),
         answers=answers,
+        personal_data=PersonalDataPolicy.of(settings),
     )
     return Services(
         settings,

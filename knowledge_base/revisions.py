@@ -7,14 +7,19 @@ from typing import Any
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
+from core.audit import AuditAction, record_audit
+from core.staff import find_user
+
 from .models import KbRevision
 
 __all__ = [
+    "audit_revision",
     "diff_snapshots",
     "faq_revision_marker",
     "faq_revisions_after",
     "intent_revision_ids_after",
     "intent_revision_marker",
+    "latest_revision",
     "lock_revision_log",
     "next_version",
     "record_revision",
@@ -63,6 +68,39 @@ def record_revision(
     session.add(revision)
     session.flush()
     return revision
+
+
+def latest_revision(session: Session, entity: str, entity_id: str) -> KbRevision:
+    """The newest revision of one entity (staged in ``session`` or committed)."""
+    revision = session.exec(
+        select(KbRevision)
+        .where(col(KbRevision.entity) == entity, col(KbRevision.entity_id) == entity_id)
+        .order_by(col(KbRevision.id).desc())
+    ).first()
+    if revision is None:
+        raise LookupError(f"{entity} {entity_id!r} has no revision")
+    return revision
+
+
+def audit_revision(session: Session, revision: KbRevision, *, address: str | None) -> None:
+    """The staff audit log's entry for one edit: who, from where, and the revision that holds
+    the edit's diff (the revision log keeps the content; the audit log, the act)."""
+    staff = find_user(session, revision.author)
+    record_audit(
+        session,
+        action=AuditAction.kb_changed,
+        actor_id=staff.id if staff else None,
+        actor_name=revision.author,
+        target_type=revision.entity,
+        target_id=revision.entity_id,
+        address=address,
+        detail={
+            "change": revision.action,
+            "revision": revision.id,
+            "version": revision.version,
+            "fields": sorted(revision.changes),
+        },
+    )
 
 
 def next_version(session: Session, entity: str, entity_id: str) -> int:

@@ -12,7 +12,9 @@ from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFi
 from pydantic import BaseModel
 
 from core.api_types import Offset, SeqNumber
+from core.audit import AuditAction, client_address, record_audit
 from core.auth import AdminActor
+from core.db import session_scope
 from core.jobs import JobQueue, JobScope, Progress
 from core.jobs_routes import Jobs
 from core.language import detect_language
@@ -97,8 +99,9 @@ def list_faqs(
 
 
 @router.post("/faqs", response_model=FaqEntryPublic, status_code=status.HTTP_201_CREATED)
-def create_faq(kb: KB, actor: AdminActor, body: FaqEntryCreate) -> FaqEntryPublic:
-    return FaqEntryPublic.model_validate(kb.create_entry(data=body, author=actor.name))
+def create_faq(request: Request, kb: KB, actor: AdminActor, body: FaqEntryCreate) -> FaqEntryPublic:
+    entry = kb.create_entry(data=body, author=actor.name, address=client_address(request))
+    return FaqEntryPublic.model_validate(entry)
 
 
 @router.get("/faqs/{entry_id}", response_model=FaqEntryPublic)
@@ -107,32 +110,50 @@ def get_faq(kb: KB, _actor: AdminActor, entry_id: str) -> FaqEntryPublic:
 
 
 @router.patch("/faqs/{entry_id}", response_model=FaqEntryPublic)
-def update_faq(kb: KB, actor: AdminActor, entry_id: str, body: FaqEntryUpdate) -> FaqEntryPublic:
-    entry = kb.update_entry(entry_id=entry_id, data=body, author=actor.name)
+def update_faq(
+    request: Request, kb: KB, actor: AdminActor, entry_id: str, body: FaqEntryUpdate
+) -> FaqEntryPublic:
+    address = client_address(request)
+    entry = kb.update_entry(entry_id=entry_id, data=body, author=actor.name, address=address)
     return FaqEntryPublic.model_validate(entry)
 
 
 @router.delete("/faqs/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_faq(kb: KB, actor: AdminActor, entry_id: str) -> Response:
-    kb.delete_entry(entry_id=entry_id, author=actor.name)
+def delete_faq(request: Request, kb: KB, actor: AdminActor, entry_id: str) -> Response:
+    kb.delete_entry(entry_id=entry_id, author=actor.name, address=client_address(request))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/faqs/{entry_id}/publish", response_model=FaqEntryPublic)
-def publish_faq(kb: KB, actor: AdminActor, entry_id: str) -> FaqEntryPublic:
-    entry = kb.set_status(entry_id=entry_id, status=EntryStatus.published, author=actor.name)
+def publish_faq(request: Request, kb: KB, actor: AdminActor, entry_id: str) -> FaqEntryPublic:
+    entry = kb.set_status(
+        entry_id=entry_id,
+        status=EntryStatus.published,
+        author=actor.name,
+        address=client_address(request),
+    )
     return FaqEntryPublic.model_validate(entry)
 
 
 @router.post("/faqs/{entry_id}/unpublish", response_model=FaqEntryPublic)
-def unpublish_faq(kb: KB, actor: AdminActor, entry_id: str) -> FaqEntryPublic:
-    entry = kb.set_status(entry_id=entry_id, status=EntryStatus.draft, author=actor.name)
+def unpublish_faq(request: Request, kb: KB, actor: AdminActor, entry_id: str) -> FaqEntryPublic:
+    entry = kb.set_status(
+        entry_id=entry_id,
+        status=EntryStatus.draft,
+        author=actor.name,
+        address=client_address(request),
+    )
     return FaqEntryPublic.model_validate(entry)
 
 
 @router.post("/faqs/{entry_id}/archive", response_model=FaqEntryPublic)
-def archive_faq(kb: KB, actor: AdminActor, entry_id: str) -> FaqEntryPublic:
-    entry = kb.set_status(entry_id=entry_id, status=EntryStatus.archived, author=actor.name)
+def archive_faq(request: Request, kb: KB, actor: AdminActor, entry_id: str) -> FaqEntryPublic:
+    entry = kb.set_status(
+        entry_id=entry_id,
+        status=EntryStatus.archived,
+        author=actor.name,
+        address=client_address(request),
+    )
     return FaqEntryPublic.model_validate(entry)
 
 
@@ -142,8 +163,15 @@ def faq_history(kb: KB, _actor: AdminActor, entry_id: str) -> list[RevisionPubli
 
 
 @router.post("/faqs/{entry_id}/rollback", response_model=FaqEntryPublic)
-def rollback_faq(kb: KB, actor: AdminActor, entry_id: str, body: RollbackRequest) -> FaqEntryPublic:
-    entry = kb.rollback_entry(entry_id=entry_id, version=body.version, author=actor.name)
+def rollback_faq(
+    request: Request, kb: KB, actor: AdminActor, entry_id: str, body: RollbackRequest
+) -> FaqEntryPublic:
+    entry = kb.rollback_entry(
+        entry_id=entry_id,
+        version=body.version,
+        author=actor.name,
+        address=client_address(request),
+    )
     return FaqEntryPublic.model_validate(entry)
 
 
@@ -224,7 +252,12 @@ def import_file(
     parsed = kb_io.parse(
         _read_upload(request, file), _format(file, fmt), default_status=default_status
     )
-    report = kb.import_records(faqs=parsed.faqs, intents=parsed.intents, author=actor.name)
+    report = kb.import_records(
+        faqs=parsed.faqs,
+        intents=parsed.intents,
+        author=actor.name,
+        address=client_address(request),
+    )
     return _import_result(report)
 
 
@@ -244,7 +277,12 @@ def import_job(
     """
     text, file_format = _read_upload(request, file), _format(file, fmt)
     kb_io.parse(text, file_format, default_status=default_status)
-    payload = {"text": text, "format": file_format.value, "status": default_status.value}
+    payload = {
+        "text": text,
+        "format": file_format.value,
+        "status": default_status.value,
+        "address": client_address(request),
+    }
     return jobs.submit("import", actor.name, payload)
 
 
@@ -263,7 +301,11 @@ def register_jobs(jobs: JobQueue, kb: KnowledgeBase) -> None:
             payload["text"], kb_io.FileFormat(payload["format"]), default_status=payload["status"]
         )
         report = kb.import_records(
-            faqs=parsed.faqs, intents=parsed.intents, author=actor, progress=progress
+            faqs=parsed.faqs,
+            intents=parsed.intents,
+            author=actor,
+            progress=progress,
+            address=payload.get("address"),
         )
         return _import_result(report).model_dump()
 
@@ -302,11 +344,23 @@ _EXPORT_TYPES = {"csv": "text/csv", "json": "application/json", "yaml": "applica
     },
 )
 def export_file(
+    request: Request,
     kb: KB,
-    _actor: AdminActor,
+    actor: AdminActor,
     fmt: Annotated[kb_io.FileFormat, Query(alias="format")] = kb_io.FileFormat.json,
 ) -> Response:
+    """Every entry and intent as one file; audited (``data.exported``)."""
     body = kb_io.dump(kb.all_entries(), kb.list_intents(), fmt)
+    with session_scope(kb.engine) as session:
+        record_audit(
+            session,
+            action=AuditAction.data_exported,
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            target_type="kb",
+            address=client_address(request),
+            detail={"what": "knowledge_base", "format": fmt.value},
+        )
     return Response(
         body,
         media_type=f"{_EXPORT_TYPES.get(fmt, 'text/markdown')}; charset=utf-8",
@@ -320,8 +374,9 @@ def list_intents(kb: KB, _actor: AdminActor) -> list[IntentPublic]:
 
 
 @router.post("/intents", response_model=IntentPublic, status_code=status.HTTP_201_CREATED)
-def create_intent(kb: KB, actor: AdminActor, body: IntentCreate) -> IntentPublic:
-    return IntentPublic.model_validate(kb.create_intent(data=body, author=actor.name))
+def create_intent(request: Request, kb: KB, actor: AdminActor, body: IntentCreate) -> IntentPublic:
+    intent = kb.create_intent(data=body, author=actor.name, address=client_address(request))
+    return IntentPublic.model_validate(intent)
 
 
 @router.get("/intents/{name}", response_model=IntentPublic)
@@ -330,13 +385,17 @@ def get_intent(kb: KB, _actor: AdminActor, name: str) -> IntentPublic:
 
 
 @router.patch("/intents/{name}", response_model=IntentPublic)
-def update_intent(kb: KB, actor: AdminActor, name: str, body: IntentUpdate) -> IntentPublic:
-    return IntentPublic.model_validate(kb.update_intent(name=name, data=body, author=actor.name))
+def update_intent(
+    request: Request, kb: KB, actor: AdminActor, name: str, body: IntentUpdate
+) -> IntentPublic:
+    address = client_address(request)
+    intent = kb.update_intent(name=name, data=body, author=actor.name, address=address)
+    return IntentPublic.model_validate(intent)
 
 
 @router.delete("/intents/{name}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_intent(kb: KB, actor: AdminActor, name: str) -> Response:
-    kb.delete_intent(name=name, author=actor.name)
+def delete_intent(request: Request, kb: KB, actor: AdminActor, name: str) -> Response:
+    kb.delete_intent(name=name, author=actor.name, address=client_address(request))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -26,16 +26,20 @@ from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from core.audit import AuditAction, record_audit
 from core.clock import utcnow
 from core.db import session_scope
 from core.errors import ConflictError, NotFoundError
+from core.staff import find_user
 
 from .follower import RevisionFollower
 from .index import FaqIndex, Hit, IndexedEntry, PreparedEntry
 from .models import FaqEntry, Intent, KbRevision
 from .revisions import (
+    audit_revision,
     faq_revision_marker,
     faq_revisions_after,
+    latest_revision,
     lock_revision_log,
     next_version,
     record_revision,
@@ -370,7 +374,11 @@ class KnowledgeBase:
 
     # -- FAQ writes ------------------------------------------------------------------------
 
-    def create_entry(self, *, data: FaqEntryCreate, author: str) -> FaqEntry:
+    # ``address``: where the author's request came from, for the staff audit log.
+
+    def create_entry(
+        self, *, data: FaqEntryCreate, author: str, address: str | None = None
+    ) -> FaqEntry:
         data = resolve_entry(data)
         entry_id = str(data.id)
         with self._write_lock, session_scope(self._engine) as session:
@@ -388,10 +396,14 @@ class KnowledgeBase:
                 author=author,
                 version=next_version(session, "faq", entry_id),
             )
-            self._write_entry(session, entry, before=None, action="create", author=author)
+            self._write_entry(
+                session, entry, before=None, action="create", author=author, address=address
+            )
         return entry
 
-    def update_entry(self, *, entry_id: str, data: FaqEntryUpdate, author: str) -> FaqEntry:
+    def update_entry(
+        self, *, entry_id: str, data: FaqEntryUpdate, author: str, address: str | None = None
+    ) -> FaqEntry:
         changes = data.model_dump(exclude_unset=True, exclude={"expected_version"})
         return self._change_entry(
             entry_id=entry_id,
@@ -399,15 +411,24 @@ class KnowledgeBase:
             author=author,
             action="update",
             expected_version=data.expected_version,
+            address=address,
         )
 
-    def set_status(self, *, entry_id: str, status: EntryStatus, author: str) -> FaqEntry:
+    def set_status(
+        self, *, entry_id: str, status: EntryStatus, author: str, address: str | None = None
+    ) -> FaqEntry:
         action = {"published": "publish", "draft": "unpublish", "archived": "archive"}[status]
         return self._change_entry(
-            entry_id=entry_id, changes={"status": status}, author=author, action=action
+            entry_id=entry_id,
+            changes={"status": status},
+            author=author,
+            action=action,
+            address=address,
         )
 
-    def rollback_entry(self, *, entry_id: str, version: int, author: str) -> FaqEntry:
+    def rollback_entry(
+        self, *, entry_id: str, version: int, author: str, address: str | None = None
+    ) -> FaqEntry:
         with Session(self._engine) as session:
             revision = session.exec(
                 select(KbRevision).where(
@@ -420,17 +441,17 @@ class KnowledgeBase:
             raise NotFoundError(f"FAQ entry {entry_id!r} has no version {version}")
         changes = {name: revision.snapshot[name] for name in _ENTRY_FIELDS}
         return self._change_entry(
-            entry_id=entry_id, changes=changes, author=author, action="rollback"
+            entry_id=entry_id, changes=changes, author=author, action="rollback", address=address
         )
 
-    def delete_entry(self, *, entry_id: str, author: str) -> None:
+    def delete_entry(self, *, entry_id: str, author: str, address: str | None = None) -> None:
         with self._write_lock, session_scope(self._engine) as session:
             entry = session.get(FaqEntry, entry_id)
             if entry is None:
                 raise NotFoundError(f"FAQ entry {entry_id!r} does not exist")
             before = _entry_snapshot(entry)
             lock_revision_log(session)
-            record_revision(
+            revision = record_revision(
                 session,
                 entity="faq",
                 entity_id=entry_id,
@@ -440,6 +461,7 @@ class KnowledgeBase:
                 before=before,
                 after=None,
             )
+            audit_revision(session, revision, address=address)
             session.delete(entry)
             session.commit()
             self.catch_up()
@@ -452,6 +474,7 @@ class KnowledgeBase:
         author: str,
         action: str,
         expected_version: int | None = None,
+        address: str | None = None,
     ) -> FaqEntry:
         with self._write_lock, session_scope(self._engine) as session:
             entry = session.get(FaqEntry, entry_id)
@@ -469,7 +492,9 @@ class KnowledgeBase:
             entry.version += 1
             entry.updated_at = utcnow()
             entry.author = author
-            self._write_entry(session, entry, before=before, action=action, author=author)
+            self._write_entry(
+                session, entry, before=before, action=action, author=author, address=address
+            )
         return entry
 
     def _write_entry(
@@ -480,13 +505,14 @@ class KnowledgeBase:
         before: dict[str, Any] | None,
         action: str,
         author: str,
+        address: str | None,
     ) -> None:
         """Stage one entry's change, embed it, commit, and bring the index up to date."""
         FaqEntryPublic.model_validate(entry)
         prepared = self._prepare([entry])
         session.add(entry)
         lock_revision_log(session)
-        record_revision(
+        revision = record_revision(
             session,
             entity="faq",
             entity_id=entry.id,
@@ -496,6 +522,7 @@ class KnowledgeBase:
             before=before,
             after=_entry_snapshot(entry),
         )
+        audit_revision(session, revision, address=address)
         session.commit()
         self.catch_up(prepared)
 
@@ -519,15 +546,20 @@ class KnowledgeBase:
                 raise NotFoundError(f"intent {name!r} does not exist")
             return intent
 
-    def create_intent(self, *, data: IntentCreate, author: str) -> Intent:
+    def create_intent(
+        self, *, data: IntentCreate, author: str, address: str | None = None
+    ) -> Intent:
         with self._write_lock, session_scope(self._engine) as session:
             if session.get(Intent, data.name) is not None:
                 raise ConflictError(f"intent {data.name!r} already exists")
             intent = self._insert_intent(session, data, author=author, action="create")
+            audit_revision(session, latest_revision(session, "intent", data.name), address=address)
         self.intents_changed()
         return intent
 
-    def update_intent(self, *, name: str, data: IntentUpdate, author: str) -> Intent:
+    def update_intent(
+        self, *, name: str, data: IntentUpdate, author: str, address: str | None = None
+    ) -> Intent:
         changes = data.model_dump(exclude_unset=True, exclude={"expected_version"})
         with self._write_lock, session_scope(self._engine) as session:
             intent = session.get(Intent, name)
@@ -538,11 +570,13 @@ class KnowledgeBase:
             changed = self._stage_intent_change(
                 session, intent, changes, author=author, action="update"
             )
+            if changed:
+                audit_revision(session, latest_revision(session, "intent", name), address=address)
         if changed:
             self.intents_changed()
         return intent
 
-    def delete_intent(self, *, name: str, author: str) -> None:
+    def delete_intent(self, *, name: str, author: str, address: str | None = None) -> None:
         with self._write_lock, session_scope(self._engine) as session:
             intent = session.get(Intent, name)
             if intent is None:
@@ -556,6 +590,7 @@ class KnowledgeBase:
                 before=_intent_snapshot(intent),
                 after=None,
             )
+            audit_revision(session, latest_revision(session, "intent", name), address=address)
             session.delete(intent)
         self.intents_changed()
 
@@ -640,8 +675,12 @@ class KnowledgeBase:
         intents: Sequence[IntentCreate] = (),
         author: str,
         progress: Progress | None = None,
+        address: str | None = None,
     ) -> ImportReport:
-        """Apply a whole, already validated file in one transaction: all of it or none of it."""
+        """Apply a whole, already validated file in one transaction: all of it or none of it.
+
+        The staff audit log gets one entry for the whole import (its counts and the span of
+        revisions it made), not one per entry: the revision log has those."""
         report = ImportReport()
         with self._write_lock, session_scope(self._engine) as session:
             staged: list[tuple[FaqEntry, str, dict[str, Any] | None]] = []
@@ -656,6 +695,7 @@ class KnowledgeBase:
             # it comes before the revision log's lock, which other processes' writes wait for.
             prepared = self._prepare([entry for entry, _action, _before in staged], progress)
             lock_revision_log(session)
+            first = self._newest_revision(session) + 1
             for entry, action, before in staged:
                 record_revision(
                     session,
@@ -669,11 +709,34 @@ class KnowledgeBase:
                 )
             for intent_data in intents:
                 self._import_intent(session, intent_data, author=author, report=report)
+            self._audit_import(session, report, author, address, first)
             session.commit()
             self.catch_up(prepared)
         if report.intents_created or report.intents_updated:
             self.intents_changed()
         return report
+
+    @staticmethod
+    def _newest_revision(session: Session) -> int:
+        return int(session.exec(select(func.max(KbRevision.id))).one() or 0)
+
+    def _audit_import(
+        self, session: Session, report: ImportReport, author: str, address: str | None, first: int
+    ) -> None:
+        last = self._newest_revision(session)
+        staff = find_user(session, author)
+        record_audit(
+            session,
+            action=AuditAction.kb_imported,
+            actor_id=staff.id if staff else None,
+            actor_name=author,
+            target_type="kb",
+            address=address,
+            detail={
+                **{name: len(ids) for name, ids in vars(report).items()},
+                "revisions": [first, last] if last >= first else None,
+            },
+        )
 
     def _stage_import(
         self, session: Session, data: FaqEntryCreate, *, author: str

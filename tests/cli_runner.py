@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from core.settings import Settings
+from tests.conftest import GENEROUS_LIMITS
 
 __all__ = ["KEFU", "kefu_env", "one_line", "run_kefu"]
 
@@ -26,6 +27,7 @@ def kefu_env(settings: Settings, **extra: str) -> dict[str, str]:
         # Rich wraps at 80 columns when it is not writing to a terminal.
         COLUMNS="200",
     )
+    env.update(GENEROUS_LIMITS)
     env.update(extra)
     return env
 

@@ -25,6 +25,25 @@ from knowledge_base.embeddings import SentenceEmbedder
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("KEFU_TEST_DATABASE_URL", "")
 
+# The suite plays many customers from one address ("testclient", 127.0.0.1) within seconds,
+# which real abuse limits rightly refuse. Every server a test starts (in this process: through
+# the environment; `kefu serve` children: tests/cli_runner.py, deploy clusters: their env) gets
+# these instead; tests of the limits set their own (tests/bot/test_abuse_limits.py).
+GENEROUS_LIMITS = {
+    f"KEFU_LIMIT_{name}": "100000/minute"
+    for name in (
+        "CONVERSATIONS_PER_ADDRESS",
+        "MESSAGES_PER_CONVERSATION",
+        "MESSAGES_PER_ADDRESS",
+        "RATINGS_PER_CONVERSATION",
+        "RATINGS_PER_ADDRESS",
+        "OFFLINE_MESSAGES_PER_CONVERSATION",
+        "OFFLINE_MESSAGES_PER_ADDRESS",
+    )
+}
+for _name, _limit in GENEROUS_LIMITS.items():
+    os.environ.setdefault(_name, _limit)
+
 
 def need(condition: bool, reason: str) -> None:
     """Skip locally when a real service is missing; under CI a missing service is a failure."""

@@ -35,7 +35,10 @@ def _shaped(*keys: str) -> st.SearchStrategy[dict[str, Any]]:
 
 # Each call: (path under the conversation, or "" for starting one; bodies to try).
 CALLS: dict[str, st.SearchStrategy[Any]] = {
-    "": ANY_JSON | _shaped("language", "name", "email", "tier"),
+    "": ANY_JSON
+    | _shaped(
+        "language", "name", "email", "tier", "external_id", "identity_expires", "identity_hash"
+    ),
     "/messages": ANY_JSON | _shaped("text", "client_id", "suggestion"),
     "/ratings": ANY_JSON | _shaped("seq", "helpful"),
     "/handoff": ANY_JSON,

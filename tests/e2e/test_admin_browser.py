@@ -522,6 +522,20 @@ def test_a_created_user_shows_in_the_table(live_server: LiveServer, new_page: Pa
     expect(row.locator("[data-testid=user-status]")).to_have_text("disabled")
     screenshot(page, "admin-users")
 
+    # Both acts are in the staff audit log, with who, from where and what changed.
+    page.click("[data-testid=tab-staff-audit]")
+    page.fill("[data-testid=staff-audit-action]", "user.")
+    page.click("[data-testid=staff-audit-apply]")
+    rows = page.locator("[data-testid=staff-audit-row]")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_have_attribute("data-action", "user.disabled")
+    expect(rows.nth(1)).to_contain_text("user.created")
+    expect(rows.nth(1)).to_contain_text("lena")
+    expect(rows.nth(1)).to_contain_text("127.0.0.1")
+    csv_link = page.locator("[data-testid=staff-audit-csv]")
+    expect(csv_link).to_have_attribute("href", "/api/admin/audit-log/export.csv?action=user.")
+    screenshot(page, "admin-staff-audit")
+
 
 def test_a_non_admin_cannot_use_the_page(live_server: LiveServer, new_page: PageFactory) -> None:
     live_server.staff("admin-page-agent", role="agent")

@@ -20,9 +20,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin, Subprotocol
 
 from deploy.cluster import Cluster, ServerProcess, cluster, find_nginx
-from tests.conftest import PASSWORD, POSTGRES_URL, need
+from tests.conftest import GENEROUS_LIMITS, PASSWORD, POSTGRES_URL, need
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -50,6 +51,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "KEFU_BOT_REPLY_DELAY_MS": str(TYPING_MS),
             "KEFU_BOT_TURN_LEASE_SECONDS": str(LEASE_S),
             "KEFU_BOT_TURN_SWEEP_SECONDS": "0.3",
+            **GENEROUS_LIMITS,
         },
     ) as running:
         yield running
@@ -83,7 +85,10 @@ def socket(base: str, started: dict[str, Any], last_seq: int = 0) -> ClientConne
     query = f"conversation_id={started['conversation_id']}&last_seq={last_seq}"
     return connect(
         f"{ws}/api/chat/ws?{query}",
-        subprotocols=["kefu.v1", f"kefu.token.{started['token']}"],  # type: ignore[list-item]
+        subprotocols=[Subprotocol("kefu.v1"), Subprotocol(f"kefu.token.{started['token']}")],
+        # As the demo page's browser sends it: nginx's own origin, port included, must count
+        # as the server's own origin behind the proxy.
+        origin=Origin(base),
         open_timeout=30,
     )
 

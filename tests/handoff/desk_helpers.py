@@ -12,7 +12,21 @@ import httpx
 from websockets.sync.client import ClientConnection, connect
 
 from core.auth import COOKIE
+from core.identity import IdentityClaims, sign_identity
 from tests.live import LiveServer
+
+# KEFU_IDENTITY_SECRET of the servers whose customers are signed in on the embedding site.
+IDENTITY_SECRET = "test-identity-secret-0123456789abcdef"
+
+
+def signed(
+    secret: str = IDENTITY_SECRET, *, expires: int | None = None, **claims: Any
+) -> dict[str, Any]:
+    """The start body of a customer whose identity the embedding site signed, as its server
+    would (docs/security.md, "Signed identity")."""
+    hashed = sign_identity(secret, IdentityClaims(expires=expires, **claims))
+    body = {**claims, "identity_hash": hashed}
+    return body if expires is None else {**body, "identity_expires": expires}
 
 
 class Customer:

@@ -260,7 +260,7 @@ def test_outside_business_hours_the_customer_is_told_when_we_open(
 
 
 def test_the_widget_may_call_the_customer_api_from_another_site(desk: ServerFactory) -> None:
-    server = desk(widget_origins=["https://shop.example"])
+    server = desk(allowed_origins=["https://shop.example"])
     preflight = server.http().options(
         "/api/chat/conversations",
         headers={

@@ -9,7 +9,15 @@ from typing import Any
 import httpx
 
 from tests.handoff.conftest import ServerFactory
-from tests.handoff.desk_helpers import Customer, go_online, ticket_of, tickets, wait_until
+from tests.handoff.desk_helpers import (
+    IDENTITY_SECRET,
+    Customer,
+    go_online,
+    signed,
+    ticket_of,
+    tickets,
+    wait_until,
+)
 
 
 def is_with_agent(customer: Customer) -> bool:
@@ -85,14 +93,14 @@ def test_the_least_loaded_agent_gets_the_next_chat_and_capacity_holds(
 def queued_normal_and_vip(
     desk: ServerFactory, **config: Any
 ) -> tuple[httpx.Client, Customer, Customer]:
-    """An online agent who pulls from the queue, then a standard and a VIP customer who ask for
-    a person in that order."""
-    server = desk(assignment="pull", **config)
+    """An online agent who pulls from the queue, then a standard and a VIP customer (signed in
+    on the embedding site, which signs the tier) who ask for a person in that order."""
+    server = desk(assignment="pull", identity_secret=IDENTITY_SECRET, **config)
     agent = server.staff("puller")
     go_online(agent)
     normal = Customer(server)
     normal.ask_for_person()
-    vip = Customer(server, tier="vip")
+    vip = Customer(server, **signed(external_id="vip-1", tier="vip"))
     vip.ask_for_person()
     return agent, normal, vip
 

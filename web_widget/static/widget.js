@@ -2,6 +2,8 @@
  * <script src="https://host/widget.js" data-server="https://host" data-language="auto|en|zh"
  *   data-title="..." data-greeting="..." data-accent="#0a7cff" data-position="right|left"
  *   data-customer-name="..." data-customer-email="..." async></script>
+ * A signed-in customer's identity, signed by the site's server (docs/security.md, "Signed
+ * identity"): data-customer-id, -email, -name, -tier, -expires and data-customer-hash.
  * Vanilla JS, no dependencies, no build step. Renders in a Shadow DOM on <kefu-widget>; the only
  * global it defines is window.KefuWidget. Protocol: docs/protocol.md and docs/handoff.md. */
 (function () {
@@ -33,7 +35,8 @@ var LANG = (() => {
   return /^zh\b/i.test(nav) ? "zh" : "en";
 })();
 var POSITION = attr("position") === "left" ? "left" : "right";
-var CUSTOMER = { name: attr("customer-name"), email: attr("customer-email") };
+var CUSTOMER = { name: attr("customer-name"), email: attr("customer-email"), id: attr("customer-id"),
+  tier: attr("customer-tier"), expires: attr("customer-expires"), hash: attr("customer-hash") };
 var KEY = "kefu:v1:" + SERVER;
 var BACKOFF_BASE = 500;
 var BACKOFF_MAX = 8000;
@@ -813,11 +816,17 @@ function api(method, path, body) {
     body, S.token);
 }
 
-function create() {
+function create(unsigned) {
   if (S.creating) return S.creating;
   var body = { language: LANG };
   if (CUSTOMER.name) body.name = CUSTOMER.name;
   if (CUSTOMER.email) body.email = CUSTOMER.email;
+  if (CUSTOMER.tier === "standard" || CUSTOMER.tier === "vip") body.tier = CUSTOMER.tier;
+  if (CUSTOMER.hash && !unsigned) {
+    body.identity_hash = CUSTOMER.hash;
+    if (CUSTOMER.id) body.external_id = CUSTOMER.id;
+    if (CUSTOMER.expires) body.identity_expires = +CUSTOMER.expires;
+  }
   S.creating = request("POST", SERVER + "/api/chat/conversations", body).then((data) => {
     S.creating = null;
     S.cid = data.conversation_id;
@@ -826,6 +835,12 @@ function create() {
     return data;
   }, (err) => {
     S.creating = null;
+    // A signature the server refuses (expired, another secret): the customer chats on, and
+    // the claims go unsigned, shown to agents as unverified.
+    if (body.identity_hash && err && /^identity_/.test(err.code || "")) {
+      if (window.console) console.warn("kefu: " + err.message);
+      return create(true);
+    }
     throw err;
   });
   return S.creating;
@@ -980,6 +995,7 @@ function connect() {
     dropped();
     if (event.code === 4401) return tokenLost();
     if (event.code === 4404) return gone();
+    if (event.code === 4403) return notice(t("error")); // this site may not embed the chat
     scheduleReconnect();
   };
 }
@@ -1082,6 +1098,10 @@ function onError(frame) {
       outboxPut(kept);
     } else outboxPut(item);
     markState(node, "failed", frame.message);
+    // Over the rate limit: nothing was stored; it goes again by itself when allowed.
+    if (frame.code === "rate_limited" && frame.retry_after > 0) {
+      setTimeout(() => retry(frame.client_id), Math.min(frame.retry_after, 300) * 1000);
+    }
   }
 }
 

@@ -4,7 +4,7 @@
 // This module signs in (the shared /staff/assets/session.js), switches tabs and keeps the tab in
 // the address; each tab is a module of its own that wires its controls and loads its data.
 // APIs: /api/admin/kb, /api/admin/bot, /api/admin/learning, /api/admin/analytics,
-// /api/admin/users, /api/admin/jobs (docs/metrics.md defines the analytics numbers).
+// /api/admin/users, /api/admin/jobs, /api/admin/audit-log, /api/admin/privacy, /api/admin/customers (docs/metrics.md defines the analytics numbers).
 // Rendering never uses innerHTML: server and customer text always becomes text nodes, and
 // answers are previewed with the widget's own safe renderer (window.KefuWidget.renderMarkdown).
 
@@ -17,6 +17,8 @@ import { initKb, loadFaqs, wireKb } from "./kb.js";
 import { wireKbTools } from "./kb-tools.js";
 import { loadClusters, wireLearning } from "./learning.js";
 import { wireTestBot } from "./testbot.js";
+import { loadStaffAudit, wireStaffAudit } from "./staff-audit.js";
+import { loadPrivacy, wirePrivacy } from "./privacy.js";
 import { loadModels, wireTraining } from "./training.js";
 import { loadedTabs } from "./ui.js";
 import { loadUsers, wireUsers } from "./users.js";
@@ -60,6 +62,8 @@ function selectTab(name, { reload = false } = {}) {
     analytics: () => (first ? initAnalytics() : loadAnalytics()),
     users: loadUsers,
     audit: loadAudit,
+    "staff-audit": loadStaffAudit,
+    privacy: loadPrivacy,
   };
   if (first || reload || name !== "kb") loaders[name]();
 }
@@ -94,6 +98,8 @@ wireLearning();
 wireAnalytics();
 wireUsers();
 wireAudit();
+wireStaffAudit();
+wirePrivacy();
 startSession({
   storageKey: "kefu.admin.csrf",
   title: BASE_TITLE,

@@ -28,6 +28,11 @@ function kv(pairs) {
   return list;
 }
 
+// Claims the embedding site did not sign: anyone could have typed them (docs/security.md).
+function unverifiedMark() {
+  return h("span", { className: "badge badge--unverified", text: "unverified", dataset: { testid: "unverified" }, attrs: { title: "Given by the page, not signed by the site: anyone could have typed it" } });
+}
+
 export function renderContext(detail) {
   const ticket = detail.ticket || {};
   const context = detail.context || {};
@@ -35,6 +40,7 @@ export function renderContext(detail) {
   const parts = [];
 
   const name = customer.name || customerName(ticket);
+  const unverified = customer.verified === false;
   parts.push(
     section(
       "Customer",
@@ -42,10 +48,11 @@ export function renderContext(detail) {
         "div",
         { className: "ctx-customer" },
         h("div", { className: "avatar", text: Array.from(name)[0].toUpperCase(), attrs: { "aria-hidden": "true" } }),
-        h("div", {}, h("div", { className: "ctx-customer__name", text: name }), customer.tier === "vip" ? h("span", { className: "badge badge--vip", text: "VIP" }) : h("span", { className: "muted", text: customer.tier || "standard" })),
+        h("div", {}, h("div", { className: "ctx-customer__name" }, name, unverified && customer.name ? unverifiedMark() : null), customer.tier === "vip" ? h("span", { className: "badge badge--vip", text: "VIP" }) : h("span", { className: "muted", text: customer.tier || "standard" })),
       ),
       kv([
-        ["Email", customer.email],
+        ["Email", customer.email && unverified ? h("span", {}, customer.email, " ", unverifiedMark()) : customer.email],
+        ["Customer id", customer.external_id],
         ["Language", ticket.language ? String(ticket.language).toUpperCase() : ""],
         ["Topic", ticket.topic],
         ["Team", ticket.team],

@@ -20,11 +20,12 @@ export const REASONS = {
   repeated_misses: "repeated misses",
   intent_rule: "intent rule",
 };
-export const FACT_LABELS = { order_number: "Order", email: "Email", phone: "Phone", amount: "Amount" };
+export const FACT_LABELS = { order_number: "Order", email: "Email", phone: "Phone", amount: "Amount", card: "Card", national_id: "ID number", iban: "IBAN" };
 // What the desk's refusals mean to the agent; the shared describe() knows the rest.
 const DESK_ERRORS = {
   already_claimed: "Another agent has already claimed this chat.",
   at_capacity: "You are at your maximum number of chats.",
+  reveal_forbidden: "Your role may not reveal personal data.",
 };
 export const TYPING_THROTTLE_MS = 2500;
 export const TYPING_IDLE_MS = 4000;

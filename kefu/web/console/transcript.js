@@ -1,12 +1,13 @@
 // Transcript
 
-import { $, h } from "/staff/assets/dom.js";
+import { api } from "/staff/assets/api.js";
+import { $, h, toast } from "/staff/assets/dom.js";
 import { formatDate } from "/staff/assets/format.js";
 import { session } from "/staff/assets/session.js";
 import { conv, currentTicket, selectedConversation } from "./conversations.js";
 import { customerName } from "./lists.js";
 import { formatClock, rich } from "./rich.js";
-import { REASONS } from "./state.js";
+import { describe, REASONS } from "./state.js";
 
 function isInternal(event) {
   const payload = event.payload || {};
@@ -87,7 +88,25 @@ function eventNode(event) {
     bubble.append(h("ul", { className: "msg__suggestions" }, payload.suggestions.map((s) => h("li", { text: s.question || s.entry_id || "" }))));
   }
   if (payload.suggestion) meta.append(h("span", { className: "muted", text: "· picked a suggestion" }));
+  if (event.masked && event.revealable) meta.append(revealButton(event, bubble));
   return h("div", { className: `msg msg--${kind}`, dataset }, meta, bubble);
+}
+
+/** Personal data is masked for agents; permitted roles may reveal one message (audited). */
+function revealButton(event, bubble) {
+  const button = h("button", { className: "btn btn--ghost btn--small", type: "button", text: "Reveal", dataset: { testid: "reveal" }, attrs: { title: "Show the personal data in this message (recorded in the audit log)" } });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const body = await api("POST", `/api/agent/conversations/${encodeURIComponent(event.conversation_id)}/events/${event.seq}/reveal`);
+      bubble.replaceChildren(rich(body.text ?? ""));
+      button.remove();
+    } catch (error) {
+      button.disabled = false;
+      toast(describe(error), "error");
+    }
+  });
+  return button;
 }
 
 function pendingNode(clientId, item) {
