@@ -239,8 +239,8 @@ def test_escalation_claim_reply_note_close(
     context = page.locator("[data-testid=context]")
     expect(context).to_contain_text("78123456")
     expect(context).to_contain_text("wang.fang@example.com")
-    # The page only claimed her name and address (no signed identity): both are marked.
-    expect(context.locator("[data-testid=unverified]")).to_have_count(2)
+    # The page only claimed her name, address and VIP tier (no signed identity): all are marked.
+    expect(context.locator("[data-testid=unverified]")).to_have_count(3)
     expect(page).to_have_title("kefu console")
     # Not yet claimed: replying is not possible.
     expect(page.locator("#reply-input")).to_be_disabled()

@@ -48,7 +48,7 @@ export function renderContext(detail) {
         "div",
         { className: "ctx-customer" },
         h("div", { className: "avatar", text: Array.from(name)[0].toUpperCase(), attrs: { "aria-hidden": "true" } }),
-        h("div", {}, h("div", { className: "ctx-customer__name" }, name, unverified && customer.name ? unverifiedMark() : null), customer.tier === "vip" ? h("span", { className: "badge badge--vip", text: "VIP" }) : h("span", { className: "muted", text: customer.tier || "standard" })),
+        h("div", {}, h("div", { className: "ctx-customer__name" }, name, unverified && customer.name ? unverifiedMark() : null), customer.tier === "vip" ? h("span", {}, h("span", { className: "badge badge--vip", text: "VIP" }), unverified ? unverifiedMark() : null) : h("span", { className: "muted", text: customer.tier || "standard" })),
       ),
       kv([
         ["Email", customer.email && unverified ? h("span", {}, customer.email, " ", unverifiedMark()) : customer.email],
