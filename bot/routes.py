@@ -24,6 +24,7 @@ from fastapi import (
 )
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from core.api_types import SeqNumber
 from core.auth import SupervisorActor
@@ -35,7 +36,7 @@ from core.frames import FrameRefusedError, frame_text
 from core.identity import IdentityClaims, verified_identity
 from core.metrics import CUSTOMER_SOCKETS
 from core.origins import origin_allowed
-from core.rate_limits import Action, RateLimiter, client_address
+from core.rate_limits import Action, RateLimitedError, RateLimiter, client_address
 from core.realtime import SeqFeed, publish_events, publish_frame, receive_frames, until_first_ends
 from core.text import MAX_SEQ, StoredText, check_seq
 
@@ -43,9 +44,20 @@ from .chat import ChatService, TokenGrant
 from .models import Exchange
 from .turn_runner import TurnRunner
 
-__all__ = ["admin_router", "rate_limited", "router"]
+__all__ = ["admin_router", "count_request", "rate_limited", "router"]
 
-router = APIRouter(prefix="/api/chat", tags=["customer chat"])
+
+async def count_request(connection: HTTPConnection) -> None:
+    """Every customer request counts against its address (``limit_requests_per_address``). A
+    socket is counted by its handler once accepted, so that it can say why it is refused."""
+    if connection.scope["type"] == "http":
+        limiter: RateLimiter = connection.app.state.rate_limiter
+        await limiter.check(Action.request, address=client_address(connection))
+
+
+router = APIRouter(
+    prefix="/api/chat", tags=["customer chat"], dependencies=[Depends(count_request)]
+)
 
 # The customer's token travels in the Sec-WebSocket-Protocol header, which access logs do not
 # print: the client offers SUBPROTOCOL and AUTH_SUBPROTOCOL + the token, the server picks
@@ -451,6 +463,14 @@ async def chat_socket(
             }
         )
         await ws.close(code=4403)
+        return
+    limiter: RateLimiter = ws.app.state.rate_limiter
+    try:
+        await limiter.check(Action.request, address=client_address(ws))
+    except RateLimitedError as exc:
+        frame = {"type": "error", "code": exc.code, "message": exc.message}
+        await ws.send_json({**frame, "retry_after": exc.retry_after})
+        await ws.close(code=1013)  # try again later
         return
     try:
         await run_in_threadpool(chat.authenticate, conversation_id, token)

@@ -53,6 +53,7 @@ def no_limits_env() -> dict[str, str]:
 
 
 class Action(StrEnum):
+    request = "request"
     conversation = "conversation"
     message = "message"
     rating = "rating"
@@ -61,6 +62,7 @@ class Action(StrEnum):
 
 # What each action is called in a refusal's message.
 _NOUNS = {
+    Action.request: "requests",
     Action.conversation: "new conversations",
     Action.message: "messages",
     Action.rating: "ratings",
@@ -71,6 +73,14 @@ _NOUNS = {
 class RateLimitedError(KefuError):
     code = "rate_limited"
     status = 429
+
+    def __init__(self, message: str, *, retry_after: int, limit: str) -> None:
+        super().__init__(
+            message,
+            details=[{"code": "rate_limited", "retry_after": retry_after, "limit": limit}],
+            headers={"Retry-After": str(retry_after)},
+        )
+        self.retry_after = retry_after
 
 
 def parse_limit(text: str) -> list[RateLimitItem]:
@@ -115,6 +125,7 @@ class RateLimiter:
             storage = MemoryStorage()
         # The address first: an action a conversation's limit refuses still counts against it.
         text = {
+            (Action.request, "address"): settings.limit_requests_per_address,
             (Action.conversation, "address"): settings.limit_conversations_per_address,
             (Action.message, "address"): settings.limit_messages_per_address,
             (Action.message, "conversation"): settings.limit_messages_per_conversation,
@@ -149,14 +160,8 @@ class RateLimiter:
                 whom = "from this address" if rule.per == "address" else "in this conversation"
                 raise RateLimitedError(
                     f"too many {noun} {whom}; try again in {wait} s",
-                    details=[
-                        {
-                            "code": "rate_limited",
-                            "retry_after": wait,
-                            "limit": f"{action}_per_{rule.per}",
-                        }
-                    ],
-                    headers={"Retry-After": str(wait)},
+                    retry_after=wait,
+                    limit=f"{action}_per_{rule.per}",
                 )
 
     def _hit(self, rule: _Rule, key: str) -> int | None:

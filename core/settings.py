@@ -169,6 +169,9 @@ class Settings(BaseSettings):
     # Redis when KEFU_BROKER_URL is redis://, so every process counts the same; in this
     # process's memory otherwise. The address is the client's as uvicorn reports it.
     limit_conversations_per_address: str = "10/minute"
+    # Every customer request and socket connect from an address, reads and token rotation
+    # included: what has no limit of its own still cannot flood the box.
+    limit_requests_per_address: str = "600/minute"
     limit_messages_per_conversation: str = "30/minute"
     limit_messages_per_address: str = "120/minute"
     # Helpful/unhelpful ratings and the CSAT/NPS feedback.
@@ -188,6 +191,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "limit_conversations_per_address",
+        "limit_requests_per_address",
         "limit_messages_per_conversation",
         "limit_messages_per_address",
         "limit_ratings_per_conversation",

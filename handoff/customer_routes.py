@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.chat import ChatService
-from bot.routes import rate_limited
+from bot.routes import count_request, rate_limited
 from core.api_types import DbInt
 from core.auth import bearer_token as _token
 from core.broker import Broker
@@ -22,7 +22,11 @@ from .customer import CustomerDesk, FeedbackPublic, StatusPublic
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/chat/conversations", tags=["customer chat"])
+router = APIRouter(
+    prefix="/api/chat/conversations",
+    tags=["customer chat"],
+    dependencies=[Depends(count_request)],
+)
 Authorization = Annotated[str | None, Header()]
 
 

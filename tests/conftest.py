@@ -33,6 +33,7 @@ GENEROUS_LIMITS = {
     f"KEFU_LIMIT_{name}": "100000/minute"
     for name in (
         "CONVERSATIONS_PER_ADDRESS",
+        "REQUESTS_PER_ADDRESS",
         "MESSAGES_PER_CONVERSATION",
         "MESSAGES_PER_ADDRESS",
         "RATINGS_PER_CONVERSATION",

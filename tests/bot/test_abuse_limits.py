@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from core.settings import Settings
 from kefu.app import create_app
@@ -134,6 +135,30 @@ def test_the_socket_answers_an_error_frame_stores_nothing_and_stays_open(
             while frame["type"] != "pong":
                 frame = ws.receive_json()
         assert customer_texts(customer) == ["m1", "m2"]
+
+
+def test_every_customer_request_and_socket_counts_against_the_address(
+    migrated: Settings, embedder: SentenceEmbedder
+) -> None:
+    """Reads, token rotation, status and socket connects have no limit of their own; one
+    allowance for every customer request from an address keeps a flood of them off the box."""
+    with app_with(migrated, embedder, requests_per_address="4/minute") as client:
+        customer = Customer(client)
+        status = f"{CHAT}/{customer.id}/status"
+        assert client.get(status, headers=customer.headers).status_code == 200
+        events = client.get(f"{CHAT}/{customer.id}/events", headers=customer.headers)
+        assert events.status_code == 200
+        assert client.get(status, headers=customer.headers).status_code == 200
+        assert_limited(client.get(status, headers=customer.headers), "request_per_address")
+        # The socket is told why, then closed as "try again later" (1013): the widget retries.
+        with customer.socket() as ws:
+            frame = ws.receive_json()
+            assert frame["type"] == "error"
+            assert frame["code"] == "rate_limited"
+            assert 1 <= frame["retry_after"] <= 60
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_json()
+            assert closed.value.code == 1013
 
 
 def test_ratings_feedback_and_offline_messages_have_limits(
