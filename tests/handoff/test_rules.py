@@ -154,7 +154,16 @@ def test_bad_schedules_are_refused_at_start(schedule: dict[str, list[str]], zone
 def test_facts_are_pulled_from_what_the_customer_wrote(
     text: str, facts: list[tuple[str, str]]
 ) -> None:
-    assert [(f["kind"], f["value"]) for f in extract_facts([text])] == facts
+    assert [(f["kind"], f["value"]) for f in extract_facts([text], mask=False)] == facts
+
+
+def test_facts_of_personal_data_are_masked_hints_unless_asked_for_raw() -> None:
+    texts = ["call 13812345678 or mail li.na+shop@example.com, order #10482"]
+    assert [(f["kind"], f["value"]) for f in extract_facts(texts)] == [
+        ("phone", "[phone •••5678]"),
+        ("email", "[email l•••@example.com]"),
+        ("order_number", "10482"),
+    ]
 
 
 def test_key_sentences_prefer_facts_and_feeling_over_small_talk() -> None:
@@ -182,7 +191,8 @@ def test_canned_placeholders(template: str, expected: str) -> None:
 
 
 def test_one_order_number_written_two_ways_is_one_fact() -> None:
-    facts = extract_facts(["Where is #10482?", "it's order 10482", "我的邮箱 ada@example.com"])
+    texts = ["Where is #10482?", "it's order 10482", "我的邮箱 ada@example.com"]
+    facts = extract_facts(texts, mask=False)
     assert facts == [
         {"kind": "order_number", "value": "10482"},
         {"kind": "email", "value": "ada@example.com"},
