@@ -108,6 +108,8 @@ def change_own_password(
             return ended
         # Recorded, so the failure is committed before it is reported.
         throttle.failed(session, username=username, address=address)
+        reason = {"reason": "wrong_current_password"}
+        _audit(session, user, AuditAction.password_change_failed, address, reason)
     raise _wrong("current_password", "the current password is not right")
 
 

@@ -31,6 +31,7 @@ class AuditAction(StrEnum):
     logout = "logout"
     password_changed = "password.changed"  # noqa: S105 (an action name)
     password_reset = "password.reset"  # noqa: S105 (an action name)
+    password_change_failed = "password.change_failed"  # noqa: S105 (an action name)
     session_ended = "session.ended"
     mfa_enabled = "mfa.enabled"
     mfa_disabled = "mfa.disabled"

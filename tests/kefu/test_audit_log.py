@@ -93,6 +93,12 @@ def test_own_account_actions_are_recorded(admin: TestClient) -> None:
     log_in(admin, Role.agent, "ana")
     other = taken(admin)
     log_in(admin, Role.agent, "ana")
+    # A wrong current password (a session in other hands guessing it) is recorded too.
+    wrong = admin.post(
+        "/api/auth/password",
+        json={"current_password": "not-it-at-all", "new_password": NEW_PASSWORD},
+    )
+    assert wrong.status_code == 422, wrong.text
     second = admin.post(
         "/api/auth/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}
     )
@@ -114,6 +120,10 @@ def test_own_account_actions_are_recorded(admin: TestClient) -> None:
     assert session_ended["address"] == ADDRESS
     logout = newest(admin, "logout", actor="ana")
     assert logout["actor_id"] == changed["actor_id"]
+    failed = newest(admin, "password.change_failed", actor="ana")
+    assert failed["detail"] == {"reason": "wrong_current_password"}
+    assert failed["address"] == ADDRESS
+    assert "not-it-at-all" not in json.dumps(failed)
 
 
 def test_two_step_sign_in_changes_and_failures_are_recorded(admin: TestClient) -> None:
