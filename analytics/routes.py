@@ -11,7 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from core.audit import AuditAction, client_address, record_audit
+from core.addresses import client_address
+from core.audit import AuditAction, record_audit
 from core.auth import SupervisorActor
 from core.db import session_scope
 from core.pii_policy import PersonalDataPolicy

@@ -14,7 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, Field
 
-from core.audit import AuditAction, client_address, record_audit
+from core.addresses import client_address
+from core.audit import AuditAction, record_audit
 from core.auth import AdminActor
 from core.db import session_scope
 from core.jobs import Handler, JobQueue, JobScope, Progress

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
+from core.addresses import client_address
 from core.api_types import SeqNumber
 from core.auth import SupervisorActor
 from core.auth import bearer_token as _token
@@ -36,7 +37,7 @@ from core.frames import FrameRefusedError, frame_text
 from core.identity import IdentityClaims, verified_identity
 from core.metrics import CUSTOMER_SOCKETS
 from core.origins import origin_allowed
-from core.rate_limits import Action, RateLimitedError, RateLimiter, client_address
+from core.rate_limits import Action, RateLimitedError, RateLimiter
 from core.realtime import SeqFeed, publish_events, publish_frame, receive_frames, until_first_ends
 from core.text import MAX_SEQ, StoredText, check_seq
 

@@ -16,12 +16,11 @@ from typing import Any
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel
-from starlette.requests import HTTPConnection
 
 from .clock import utcnow
 from .db import UTCDateTime
 
-__all__ = ["AuditAction", "StaffAuditEntry", "client_address", "record_audit"]
+__all__ = ["AuditAction", "StaffAuditEntry", "record_audit"]
 
 
 class AuditAction(StrEnum):
@@ -94,9 +93,3 @@ def record_audit(
     )
     session.add(entry)
     return entry
-
-
-def client_address(connection: HTTPConnection) -> str:
-    """The address a request or socket came from, as the server saw it (behind a proxy, the
-    one the server is told to trust: uvicorn's ``--forwarded-allow-ips``)."""
-    return connection.client.host if connection.client else ""

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from .addresses import client_address
 from .api_types import RowId
-from .audit import AuditAction, client_address, record_audit
+from .audit import AuditAction, record_audit
 from .audit_log import AuditFilter, audit_csv_lines, audit_page
 from .auth import AdminActor
 from .db import session_scope

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from .account import confirm_mfa, disable_mfa, start_mfa
-from .audit import client_address
+from .addresses import client_address
 from .auth import EnrollingActor, StaffActor
 from .login import throttle_of
 from .settings import Settings

@@ -22,7 +22,6 @@ from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
-from starlette.requests import HTTPConnection
 
 from .errors import KefuError
 from .settings import Settings
@@ -32,7 +31,6 @@ __all__ = [
     "Action",
     "RateLimitedError",
     "RateLimiter",
-    "client_address",
     "no_limits_env",
     "parse_limit",
 ]
@@ -86,12 +84,6 @@ class RateLimitedError(KefuError):
 def parse_limit(text: str) -> list[RateLimitItem]:
     """``"10/minute"``, ``"5/second;100/hour"``; ``""`` is no limit (``Settings`` checked it)."""
     return list(parse_many(text)) if text.strip() else []
-
-
-def client_address(connection: HTTPConnection) -> str:
-    """The client's address as the server reports it: uvicorn takes it from X-Forwarded-For
-    when the request came from a trusted proxy (``FORWARDED_ALLOW_IPS``)."""
-    return connection.client.host if connection.client else ""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from .account import account_state, change_own_password, end_sessions, live_sessions
-from .audit import AuditAction, client_address, record_audit
+from .addresses import client_address
+from .audit import AuditAction, record_audit
 from .auth import COOKIE, SignedInActor, StaffActor
 from .broker import Broker
 from .db import session_scope

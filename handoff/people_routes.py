@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from core.audit import client_address
+from core.addresses import client_address
 from core.auth import AdminActor
 from core.broker import Broker
 from core.realtime import notify_sessions_ended

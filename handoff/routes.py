@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from core.addresses import client_address
 from core.api_types import DbInt, RowId, SeqNumber
-from core.audit import client_address
 from core.auth import StaffActor, SupervisorActor
 from core.broker import Broker
 from core.conversations import EVENTS_PAGE, ConversationEvent, EventPublic

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
+from core.addresses import client_address
 from core.auth import Actor, AdminActor
 from core.settings import Settings
 
@@ -43,7 +44,7 @@ def _actor(request: Request, actor: Actor) -> AuditedActor:
     return AuditedActor(
         name=actor.name,
         user_id=actor.user_id,
-        address=request.client.host if request.client else None,
+        address=client_address(request) or None,
     )
 
 

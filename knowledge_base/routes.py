@@ -11,8 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel
 
+from core.addresses import client_address
 from core.api_types import Offset, SeqNumber
-from core.audit import AuditAction, client_address, record_audit
+from core.audit import AuditAction, record_audit
 from core.auth import AdminActor
 from core.db import session_scope
 from core.jobs import JobQueue, JobScope, Progress
