@@ -118,7 +118,7 @@ class RedisBroker:
     def __init__(self, url: str, *, prefix: str = "kefu:") -> None:
         from redis import asyncio as aioredis
         from redis.asyncio.retry import Retry
-        from redis.backoff import ExponentialBackoff
+        from redis.backoff import ExponentialBackoff, NoBackoff
         from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -130,7 +130,14 @@ class RedisBroker:
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
             socket_connect_timeout=2,
         )
-        self._pubsub = self._redis.pubsub()
+        # The subscriber's own client never retries: on a retry redis-py reconnects and
+        # subscribes again by itself, and what was published in between would be lost without
+        # the broker knowing. Every lost connection must reach ``_read``, which breaks the
+        # subscriptions so that their sockets catch up from the database.
+        self._subscriber = aioredis.from_url(
+            url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=2
+        )
+        self._pubsub = self._subscriber.pubsub()
         self._prefix = prefix
         self._fan_out = _FanOut()
         self._reader: asyncio.Task[None] | None = None
@@ -219,6 +226,8 @@ class RedisBroker:
             await self._pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]
         with contextlib.suppress(RedisError, OSError):
             await self._redis.aclose()
+        with contextlib.suppress(RedisError, OSError):
+            await self._subscriber.aclose()
 
 
 def make_broker(url: str) -> MemoryBroker | RedisBroker:

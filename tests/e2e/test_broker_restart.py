@@ -4,6 +4,7 @@ or by reconnecting from the last seq."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -120,7 +121,10 @@ class Chat:
 
     def send(self, text: str) -> str:
         client_id = uuid.uuid4().hex
-        self.ws.send(json.dumps({"type": "message", "text": text, "client_id": client_id}))
+        with contextlib.suppress(ConnectionClosed):
+            # Closed since the last frame was read: ``reply`` reconnects and sends it again, as
+            # the widget sends unacknowledged messages again after reconnecting.
+            self.ws.send(json.dumps({"type": "message", "text": text, "client_id": client_id}))
         return client_id
 
     def reply(self, after: int, client_id: str, text: str, timeout: float = 30) -> dict[str, Any]:
@@ -162,6 +166,36 @@ def test_replies_reach_the_customer_after_redis_restarts(
     redis.kill()
     redis.start()
     # The broker is back: the next message's reply arrives.
+    chat.ask("How do I return an item?")
+    assert chat.errors == []
+
+
+def closing_code(ws: ClientConnection, timeout: float = 10) -> int | None:
+    """Frames are read until the server closes the socket: the code it closed with."""
+    try:
+        while True:
+            ws.recv(timeout=timeout)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd is not None else None
+
+
+def test_a_lost_subscriber_connection_breaks_the_sockets_it_served(
+    live: LiveServer, redis: PrivateRedis
+) -> None:
+    """Redis stays up but drops the subscriber's connection, as a restart that the reader
+    notices only once Redis is back looks. What was published meanwhile never reaches this
+    process, so its sockets must reconnect and catch up, not wait for events that never come
+    (the Redis client must not reconnect and resubscribe behind the broker's back)."""
+    chat = Chat(Customer(live))
+    chat.ask("Where is my order?")
+    killed = subprocess.run(
+        ["redis-cli", "-p", str(redis.port), "client", "kill", "type", "pubsub"],
+        capture_output=True,
+        check=True,
+    )
+    assert int(killed.stdout.strip()) >= 1
+    assert closing_code(chat.ws) == 1013
+    # The chat goes on: the customer reconnects from its last seq and is answered.
     chat.ask("How do I return an item?")
     assert chat.errors == []
 
