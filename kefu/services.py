@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
+from threadpoolctl import threadpool_limits
 
 from bot.answer_service import FaqAnswerService
 from bot.chat import ChatLimits, ChatService
@@ -82,6 +83,11 @@ def build_services(
     batch job that exits when done: torch may use every core, and it trains in the foreground.
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if serving:
+        # A turn's matrix products are a vector against a small matrix, one per customer:
+        # OpenBLAS's own threads only busy-wait between them, on the cores the encoders need
+        # (measured: one of them took 3.7 s of CPU while one customer sent 100 messages).
+        threadpool_limits(limits=1, user_api="blas")
     engine = make_engine(settings.resolved_database_url)
     workers = settings.inference_workers or min(4, os.cpu_count() or 1)
     if embedder is None and serving:
@@ -99,7 +105,7 @@ def build_services(
         batchers = [
             BatchingEmbedder(
                 model,
-                workers=workers,
+                workers=int(getattr(model, "instances", workers)),
                 max_batch=settings.encoder_batch_max,
                 wait_ms=settings.encoder_batch_wait_ms,
             )

