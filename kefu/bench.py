@@ -48,6 +48,9 @@ class BenchResult:
     sent: int = 0
     messages: int = 0
     errors: int = 0
+    # What the errors were: an error frame's code, or "connect" for a conversation or socket
+    # the server refused before anything was sent.
+    error_codes: dict[str, int] = field(default_factory=dict)
     lost: int = 0
     # Sockets reopened to the same conversation after a drop (a server or proxy went away).
     reconnects: int = 0
@@ -79,7 +82,12 @@ class BenchResult:
             "p99_ms": pick(0.99),
             "memory_per_customer_kb": self.memory_per_customer_kb,
             "stages_ms": self.stages_ms,
+            "error_codes": dict(sorted(self.error_codes.items())),
         }
+
+    def error(self, code: str) -> None:
+        self.errors += 1
+        self.error_codes[code] = self.error_codes.get(code, 0) + 1
 
     def progress_line(self) -> str:
         recent = sorted(self.latencies_ms[-500:])
@@ -168,7 +176,7 @@ class _Customer:
             try:
                 await self.connect()
             except (httpx.HTTPError, OSError, RuntimeError, websockets.WebSocketException):
-                result.errors += 1  # refused before anything was sent: not lost
+                result.error("connect")  # refused before anything was sent: not lost
                 self.socket = None
                 return
         client_id = uuid.uuid4().hex
@@ -197,7 +205,7 @@ class _Customer:
                 if kind == "ack" and frame.get("client_id") == client_id:
                     acked = True
                 elif kind == "error":
-                    raise RuntimeError(frame)
+                    raise _RefusedError(str(frame.get("code") or "unknown"))
                 elif kind == "event":
                     self.last_seq = max(self.last_seq, int(event.get("seq") or 0))
                     if event.get("author") == "bot" and event["seq"] > before and not answered:
@@ -205,14 +213,22 @@ class _Customer:
                         escalated = event.get("payload", {}).get("kind") == "escalation"
             result.latencies_ms.append((time.perf_counter() - due) * 1000)
             result.messages += 1
-        except RuntimeError:
-            result.errors += 1
+        except _RefusedError as refused:
+            result.error(refused.code)
             escalated = True
         except (TimeoutError, websockets.ConnectionClosed, OSError):
             result.lost += 1
             escalated = True
         if escalated:
             await self.close()
+
+
+class _RefusedError(Exception):
+    """The server answered a message with an error frame."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 def _token_protocol(token: str) -> Any:
@@ -228,7 +244,7 @@ async def _connect_all(http: httpx.AsyncClient, base: str, result: BenchResult) 
             try:
                 await customer.connect()
             except (httpx.HTTPError, OSError, RuntimeError, websockets.WebSocketException):
-                result.errors += 1  # it tries again before its first message
+                result.error("connect")  # it tries again before its first message
                 customer.socket = None
 
     await asyncio.gather(*(connect(c) for c in customers))

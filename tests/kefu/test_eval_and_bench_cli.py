@@ -240,6 +240,7 @@ def test_bench_speaks_the_websocket_protocol_to_a_real_server(cli_settings: Sett
         "p99_ms",
         "memory_per_customer_kb",
         "stages_ms",
+        "error_codes",
     }
     assert (closed["clients"], closed["messages"], closed["errors"], closed["lost"]) == (
         3,
@@ -265,6 +266,26 @@ def test_bench_speaks_the_websocket_protocol_to_a_real_server(cli_settings: Sett
     assert opened["throughput_per_s"] <= 4.4
     assert "sent " in progress
     assert "answered " in progress
+
+
+def test_bench_counts_refused_messages_by_their_error_code(cli_settings: Settings) -> None:
+    """A run that ends with errors says which: here the server allows two messages a
+    conversation, so the third is refused (rate_limited) and the customer starts over."""
+    for args in (("db", "upgrade"), ("kb", "load-demo")):
+        assert run_kefu(cli_settings, *args).returncode == 0
+    server = ServerProcess(
+        cli_settings,
+        "bench-limited",
+        KEFU_DATABASE_URL=cli_settings.resolved_database_url,
+        KEFU_LIMIT_MESSAGES_PER_CONVERSATION="2/minute",
+    )
+    try:
+        server.start()
+        summary, _ = bench(server, cli_settings, "--clients", "1", "--messages", "4")
+    finally:
+        server.stop()
+    assert (summary["messages"], summary["errors"], summary["lost"]) == (3, 1, 0), summary
+    assert summary["error_codes"] == {"rate_limited": 1}, summary
 
 
 def test_bench_customers_reconnect_and_replay_when_the_server_is_killed(
