@@ -206,6 +206,13 @@ def test_eval_sentiment_writes_predictions_and_per_class_scores(
     assert [r["predicted"] for r in predicted] == [r["label"] for r in rows]
 
 
+def demo_server(settings: Settings, name: str, **env: str) -> ServerProcess:
+    """A ``kefu serve`` process (not started) on a migrated database holding the demo."""
+    for args in (("db", "upgrade"), ("kb", "load-demo")):
+        assert run_kefu(settings, *args).returncode == 0
+    return ServerProcess(settings, name, KEFU_DATABASE_URL=settings.resolved_database_url, **env)
+
+
 def bench(server: ServerProcess, settings: Settings, *args: str) -> tuple[dict[str, Any], str]:
     result = run_kefu(settings, "bench", "--url", server.url, "--json", *args)
     assert result.returncode == 0, result.stderr
@@ -214,11 +221,7 @@ def bench(server: ServerProcess, settings: Settings, *args: str) -> tuple[dict[s
 
 
 def test_bench_speaks_the_websocket_protocol_to_a_real_server(cli_settings: Settings) -> None:
-    for args in (("db", "upgrade"), ("kb", "load-demo")):
-        assert run_kefu(cli_settings, *args).returncode == 0
-    server = ServerProcess(
-        cli_settings, "bench", KEFU_DATABASE_URL=cli_settings.resolved_database_url
-    )
+    server = demo_server(cli_settings, "bench")
     try:
         server.start()
         closed, _ = bench(server, cli_settings, "--clients", "3", "--messages", "4")
@@ -271,13 +274,8 @@ def test_bench_speaks_the_websocket_protocol_to_a_real_server(cli_settings: Sett
 def test_bench_counts_refused_messages_by_their_error_code(cli_settings: Settings) -> None:
     """A run that ends with errors says which: here the server allows two messages a
     conversation, so the third is refused (rate_limited) and the customer starts over."""
-    for args in (("db", "upgrade"), ("kb", "load-demo")):
-        assert run_kefu(cli_settings, *args).returncode == 0
-    server = ServerProcess(
-        cli_settings,
-        "bench-limited",
-        KEFU_DATABASE_URL=cli_settings.resolved_database_url,
-        KEFU_LIMIT_MESSAGES_PER_CONVERSATION="2/minute",
+    server = demo_server(
+        cli_settings, "bench-limited", KEFU_LIMIT_MESSAGES_PER_CONVERSATION="2/minute"
     )
     try:
         server.start()
@@ -294,12 +292,9 @@ def test_bench_customers_reconnect_and_replay_when_the_server_is_killed(
     """SIGKILL mid-load and a restart on the same port: every customer reconnects to its own
     conversation from its last seq, sends its pending message again under the same client_id,
     and gets the reply (the restarted process answers the turn the dead one owed)."""
-    for args in (("db", "upgrade"), ("kb", "load-demo")):
-        assert run_kefu(cli_settings, *args).returncode == 0
-    server = ServerProcess(
+    server = demo_server(
         cli_settings,
         "bench-kill",
-        KEFU_DATABASE_URL=cli_settings.resolved_database_url,
         KEFU_BOT_TURN_LEASE_SECONDS="1",
         KEFU_BOT_TURN_SWEEP_SECONDS="0.5",
     )
