@@ -28,6 +28,7 @@ from knowledge_base.service import KnowledgeBase
 
 from .intent_service import IntentService, ModelStore, Progress
 from .intents import IntentModel, IntentPrediction
+from .unknown_guard import UnknownGuard, learn_unknown_guard
 
 __all__ = ["AnswerGuess", "FaqAnswerService"]
 
@@ -80,6 +81,9 @@ class FaqAnswerService(IntentService):
         # Off (KEFU_ANSWER_MODEL=false): nothing is trained, retrieval's thresholds decide.
         self.enabled = enabled
         self._trained_revision: int | None = None
+        # How high questions the knowledge base does not answer score here; learned with the
+        # model, but also where there is none (the answer model off, or too many entries).
+        self._guard: UnknownGuard | None = None
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
 
@@ -126,22 +130,37 @@ class FaqAnswerService(IntentService):
             and model.labels == self.labels()
         ):
             self._model = model
+            self._guard = self._learn_guard()
         elif self.trainable():
             try:
-                self.train(progress=progress)
+                self.train(progress=progress)  # learns the guard too
             except ValueError as exc:
                 log.warning("no answer model: %s", exc)
                 self._model = None
+                self._guard = self._learn_guard()
         else:
             self._model = None
+            self._guard = self._learn_guard()
         self._trained_revision = revision
 
     def train(self, *, progress: Progress | None = None, activate: bool = True) -> IntentModel:
         revision = self._kb.index.revision
         model = super().train(progress=progress, activate=activate)
         if activate:
+            self._guard = self._learn_guard()
             self._trained_revision = revision
         return model
+
+    def _learn_guard(self) -> UnknownGuard | None:
+        if self._kb.index.state().entries < 3:
+            return None
+        return learn_unknown_guard(self._kb.index)
+
+    def unknown_share(self, language: str, score: float) -> float | None:
+        """How often a question this knowledge base does not answer scores ``score`` or more in
+        retrieval (``bot.unknown_guard``); None where that cannot be told."""
+        guard = self._guard
+        return guard.share(language, score) if guard is not None else None
 
     def guess(self, text: str, vector: npt.NDArray[np.float32]) -> AnswerGuess | None:
         """The model's entry and P(right) for a message, given its index vector.
@@ -164,11 +183,13 @@ class FaqAnswerService(IntentService):
         if self._trained_revision is None or revision == self._trained_revision:
             return
         if not self.is_training:
-            self._trained_revision = revision
             if self.trainable():
+                self._trained_revision = revision
                 self.retrain_in_background()
             else:
                 self._model = None
+                self._guard = self._learn_guard()
+                self._trained_revision = revision
 
     def _training_data(self) -> tuple[list[str], list[str], npt.NDArray[np.float32]]:
         return self._kb.phrasings()

@@ -465,6 +465,8 @@ class ChatService:
         reply = self._compose(decision, seen.facts.language, seen.entries)
         prediction = seen.prediction
         mask = self.personal_data.masks("bot_test")
+        # How often questions this knowledge base does not answer score as high (None: unknown).
+        unknown = {c.entry_id: c.unknown_share for c in seen.facts.faqs}
         return {
             "text": mask_personal_data(cleaned) if mask else cleaned,
             "language": seen.facts.language,
@@ -490,7 +492,11 @@ class ChatService:
             ),
             "faqs": [
                 _hit_record(h)
-                | {"question": seen.entries[h.entry_id].question, "language": h.language}
+                | {
+                    "question": seen.entries[h.entry_id].question,
+                    "language": h.language,
+                    "unknown_share": _rounded(unknown.get(h.entry_id)),
+                }
                 for h in seen.hits
                 if h.entry_id in seen.entries
             ],
@@ -608,6 +614,9 @@ class ChatService:
                 h.score,
                 questions[h.entry_id].question,
                 learned=guess is None or not guess.reliable or h.entry_id in learned,
+                unknown_share=self._answers.unknown_share(language, h.score)
+                if self._answers is not None
+                else None,
             )
             for h in hits
             if h.entry_id in questions and questions[h.entry_id].status == "published"
@@ -758,6 +767,10 @@ def _prefer_language(hits: list[Hit], language: str) -> list[Hit]:
     """Answer in the customer's language when the knowledge base has a match in it."""
     same = [h for h in hits if h.language == language]
     return same or hits
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def _hit_record(hit: Hit) -> dict[str, Any]:

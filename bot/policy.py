@@ -59,6 +59,10 @@ class PolicySettings:
     faq_clarify_score_zh: float = 0.45
     # The top FAQ must beat the runner-up by this much to be answered without asking.
     faq_margin: float = 0.06
+    # Retrieval's score answers only where at most this share of questions that the knowledge
+    # base does not answer score as high, learned per knowledge base and language
+    # (bot.unknown_guard); where that is unknown, the score thresholds above decide alone.
+    faq_unknown_share: float = 0.10
     # With an answer model (learned from the knowledge base): answer when the chance of being
     # right is at least this, and offer its entry among suggestions from the lower one.
     faq_answer_probability: float = 0.7
@@ -91,6 +95,9 @@ class FaqCandidate:
     question: str
     # False for an entry the answer model has not learned yet: retrieval's thresholds judge it.
     learned: bool = True
+    # The share of questions the knowledge base does not answer that score this high here;
+    # None where the knowledge base is too small to tell (bot.unknown_guard).
+    unknown_share: float | None = None
 
 
 @dataclass(frozen=True)
@@ -169,7 +176,12 @@ def _decide(state: TurnState, seen: Understanding, settings: PolicySettings) -> 
         return Decision(DecisionKind.answer_intent, Reason.confident_intent, intent=intent.name)
     suggestions = _suggestions(seen, settings)
     if suggestions:
-        return Decision(DecisionKind.clarify, Reason.unsure, suggestions=suggestions)
+        return Decision(
+            DecisionKind.clarify,
+            Reason.unsure,
+            suggestions=suggestions,
+            detail=_held_back(seen, settings),
+        )
 
     misses = state.consecutive_misses + 1
     if misses >= settings.max_consecutive_misses:
@@ -222,7 +234,25 @@ def _passes_score(seen: Understanding, top: FaqCandidate, settings: PolicySettin
         settings.faq_answer_score_zh if seen.language == "zh" else settings.faq_answer_score
     )
     runner_up = seen.faqs[1].score if len(seen.faqs) > 1 else 0.0
-    return top.score >= answer_score and top.score - runner_up >= settings.faq_margin
+    return (
+        top.score >= answer_score
+        and top.score - runner_up >= settings.faq_margin
+        and (top.unknown_share is None or top.unknown_share <= settings.faq_unknown_share)
+    )
+
+
+def _held_back(seen: Understanding, settings: PolicySettings) -> str:
+    """Why retrieval's top entry was not answered, when only the unknown-question guard held it
+    back: test-the-bot shows it."""
+    top = seen.faqs[0] if seen.faqs else None
+    if top is None or top.unknown_share is None or top.unknown_share <= settings.faq_unknown_share:
+        return ""
+    if not _passes_score(seen, replace(top, unknown_share=None), settings):
+        return ""
+    return (
+        f"score {top.score:.2f} is reached by {top.unknown_share:.0%} of questions this "
+        f"knowledge base does not answer (answers from at most {settings.faq_unknown_share:.0%})"
+    )
 
 
 def _suggestions(seen: Understanding, settings: PolicySettings) -> tuple[FaqCandidate, ...]:

@@ -131,6 +131,10 @@ class Settings(BaseSettings):
     # For Chinese messages; without a Han model (han_embedding_model "") 0.50 and 0.30 fit.
     faq_answer_score_zh: float = Field(default=0.60, ge=0.0, le=1.0)
     faq_clarify_score_zh: float = Field(default=0.45, ge=0.0, le=1.0)
+    # Retrieval's score answers only where at most this share of questions the knowledge base
+    # does not answer score as high there, learned per knowledge base and language
+    # (bot/unknown_guard.py).
+    faq_unknown_share: float = Field(default=0.10, ge=0.0, le=1.0)
     # With the answer model learned from the knowledge base (bot/answer_service.py): answer when
     # the calibrated chance of being right is at least this; offer the entry from the lower one.
     # The score thresholds above then judge only entries the model has not learned yet.

@@ -141,6 +141,7 @@ def build_services(
             faq_clarify_score=settings.faq_clarify_score,
             faq_answer_score_zh=settings.faq_answer_score_zh,
             faq_clarify_score_zh=settings.faq_clarify_score_zh,
+            faq_unknown_share=settings.faq_unknown_share,
             faq_answer_probability=settings.faq_answer_probability,
             faq_agree_probability=settings.faq_agree_probability,
             faq_clarify_probability=settings.faq_clarify_probability,

@@ -25,7 +25,7 @@ from core.language import han_ratio
 from .embeddings import Embedder, HanAwareEmbedder, encode_in_batches
 from .lexical import BM25Index
 
-__all__ = ["FaqIndex", "Hit", "IndexState", "IndexedEntry", "PreparedEntry"]
+__all__ = ["FaqIndex", "Hit", "IndexState", "IndexedEntry", "Neighbour", "PreparedEntry"]
 
 Progress = Callable[[int, int], None]
 
@@ -65,6 +65,17 @@ class Hit:
     lexical: float
     phrasing: str
     language: str
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """An indexed phrasing asked back with its own entry left out (``FaqIndex.neighbours``)."""
+
+    entry_id: str
+    language: str
+    # The best other entry's fused score: what a question this knowledge base does not answer,
+    # but that sits among its entries, scores here.
+    score: float
 
 
 @dataclass
@@ -239,52 +250,109 @@ class FaqIndex:
         is rescaled from its ``similarity_floor`` to 1 onto 0 to 1, so every part of the sum
         reads on the same scale and the total can be thresholded.
         """
+        han_weight = self._han_model_weight * han_ratio(query)
+        if query_vector is None or (han_weight > 0 and han_vector is None):
+            query_vector, han_vector = self._vectors.encode_query(query, query_vector)
+        with self._lock:
+            return self._search(query, query_vector, han_vector, k=k, language=language)
+
+    def _search(
+        self,
+        query: str,
+        query_vector: npt.NDArray[np.float32],
+        han_vector: npt.NDArray[np.float32] | None,
+        *,
+        k: int,
+        language: str | None = None,
+        exclude: frozenset[int] = frozenset(),
+    ) -> list[Hit]:
+        """``search`` under the lock, with the vectors known, leaving out the ``exclude`` ids."""
         share = han_ratio(query)
         main_weight = self._weight_latin + (self._weight_han - self._weight_latin) * share
         han_weight = self._han_model_weight * share
         lexical_weight = max(0.0, 1.0 - main_weight - han_weight)
-        if query_vector is None or (han_weight > 0 and han_vector is None):
-            query_vector, han_vector = self._vectors.encode_query(query, query_vector)
         if han_weight == 0:
             han_vector = None
         floor = self._vectors.han_floor
-        pool = max(50, k * 10)
-        with self._lock:
-            if not self._phrasings:
-                return []
-            probe = self._probe(query_vector, han_vector, main_weight, han_weight / (1 - floor))
-            candidates = set(self._dense_ids(probe, pool))
-            lexical = dict(self._lexical.search(query, pool))
-            candidates.update(lexical)
-            candidates &= self._phrasings.keys()
-            if language:
-                candidates = {v for v in candidates if self._phrasings[v].language == language}
-            if not candidates:
-                return []
-            # Every candidate, from either retriever, gets its exact per-model similarities,
-            # so a strong lexical match is never fused with a made-up dense score.
-            vids = np.asarray(sorted(candidates), dtype=np.int64)
-            stored = self._dense.reconstruct_batch(vids)
-            main_dim = self._embedder.dim
-            main_cos = np.maximum(stored[:, :main_dim] @ query_vector, 0.0)
-            dense = main_weight * main_cos
-            if han_vector is not None:
-                han_cos = stored[:, main_dim:] @ han_vector
-                dense += han_weight * np.clip((han_cos - floor) / (1 - floor), 0.0, 1.0)
-            dense_share = main_weight + han_weight
-            best: dict[str, Hit] = {}
-            for row, (vid, d) in enumerate(zip(vids.tolist(), dense.tolist(), strict=True)):
-                phrasing = self._phrasings[vid]
-                lex = lexical.get(vid, 0.0)
-                score = d + lexical_weight * lex
-                current = best.get(phrasing.entry_id)
-                if current is None or score > current.score:
-                    # ``dense`` is reported as the dense models' weighted mean, on 0 to 1.
-                    shown = d / dense_share if dense_share > 0 else float(main_cos[row])
-                    best[phrasing.entry_id] = Hit(
-                        phrasing.entry_id, score, shown, lex, phrasing.text, phrasing.language
-                    )
+        pool = max(50, k * 10) + len(exclude)
+        if not self._phrasings:
+            return []
+        probe = self._probe(query_vector, han_vector, main_weight, han_weight / (1 - floor))
+        candidates = set(self._dense_ids(probe, pool))
+        lexical = dict(self._lexical.search(query, pool))
+        candidates.update(lexical)
+        candidates &= self._phrasings.keys()
+        candidates -= exclude
+        if language:
+            candidates = {v for v in candidates if self._phrasings[v].language == language}
+        if not candidates:
+            return []
+        # Every candidate, from either retriever, gets its exact per-model similarities,
+        # so a strong lexical match is never fused with a made-up dense score.
+        vids = np.asarray(sorted(candidates), dtype=np.int64)
+        stored = self._dense.reconstruct_batch(vids)
+        main_dim = self._embedder.dim
+        main_cos = np.maximum(stored[:, :main_dim] @ query_vector, 0.0)
+        dense = main_weight * main_cos
+        if han_vector is not None:
+            han_cos = stored[:, main_dim:] @ han_vector
+            dense += han_weight * np.clip((han_cos - floor) / (1 - floor), 0.0, 1.0)
+        dense_share = main_weight + han_weight
+        best: dict[str, Hit] = {}
+        for row, (vid, d) in enumerate(zip(vids.tolist(), dense.tolist(), strict=True)):
+            phrasing = self._phrasings[vid]
+            lex = lexical.get(vid, 0.0)
+            score = d + lexical_weight * lex
+            current = best.get(phrasing.entry_id)
+            if current is None or score > current.score:
+                # ``dense`` is reported as the dense models' weighted mean, on 0 to 1.
+                shown = d / dense_share if dense_share > 0 else float(main_cos[row])
+                best[phrasing.entry_id] = Hit(
+                    phrasing.entry_id, score, shown, lex, phrasing.text, phrasing.language
+                )
         return sorted(best.values(), key=lambda hit: hit.score, reverse=True)[:k]
+
+    def neighbours(
+        self, *, limit: int, seed: int = 0, progress: Progress | None = None
+    ) -> list[Neighbour]:
+        """Up to ``limit`` indexed phrasings (a seeded sample) asked back as questions with their
+        own entry left out: each plays a neighbouring question the knowledge base does not
+        answer, and its best hit is what such a question scores here.
+
+        Uses the stored vectors (e5's encoding is symmetric), so it encodes nothing; each search
+        takes the lock on its own, so serving goes on meanwhile.
+        """
+        with self._lock:
+            vids = sorted(self._phrasings)
+        if len(vids) > limit:
+            picked = np.random.default_rng(seed).choice(len(vids), size=limit, replace=False)
+            vids = [vids[i] for i in sorted(picked.tolist())]
+        main_dim = self._embedder.dim
+        found: list[Neighbour] = []
+        for done, vid in enumerate(vids, start=1):
+            with self._lock:
+                phrasing = self._phrasings.get(vid)
+                if phrasing is not None:
+                    stored = self._dense.reconstruct_batch(np.asarray([vid], dtype=np.int64))[0]
+                    han = stored[main_dim:] if self._vectors.han is not None else None
+                    if han is not None and han_ratio(phrasing.text) == 0:
+                        han = None
+                    hits = self._search(
+                        phrasing.text,
+                        stored[:main_dim],
+                        han,
+                        k=1,
+                        language=phrasing.language,
+                        exclude=frozenset(self._entry_vids[phrasing.entry_id]),
+                    )
+                    found.append(
+                        Neighbour(
+                            phrasing.entry_id, phrasing.language, hits[0].score if hits else 0.0
+                        )
+                    )
+            if progress:
+                progress(done, len(vids))
+        return found
 
     def phrasings(self) -> tuple[list[str], list[str], npt.NDArray[np.float32]]:
         """Every indexed phrasing's text and entry id with its stored vector, in one snapshot.

@@ -352,3 +352,40 @@ def test_the_answer_probability_is_a_setting() -> None:
     assert strict.kind is DecisionKind.clarify
     assert (lenient.kind, lenient.entry_id) == (DecisionKind.answer_faq, "size")
     assert lenient.detail == "P(right) 0.60"
+
+
+@pytest.mark.parametrize(
+    ("share", "expected"),
+    [
+        (None, DecisionKind.answer_faq),  # too small a knowledge base to tell: the score decides
+        (0.0, DecisionKind.answer_faq),
+        (0.10, DecisionKind.answer_faq),
+        (0.11, DecisionKind.clarify),
+        (0.9, DecisionKind.clarify),
+    ],
+)
+def test_the_unknown_question_guard_holds_back_retrievals_answer(
+    share: float | None, expected: DecisionKind
+) -> None:
+    top = replace(TRACK, unknown_share=share)
+    decision = decide(TurnState(), seen(faqs=(top, REFUND)), SETTINGS)
+    assert decision.kind is expected
+    if expected is DecisionKind.clarify:
+        assert decision.suggestions[0].entry_id == "track"
+        assert f"reached by {share:.0%} of questions" in decision.detail
+
+
+def test_the_guard_says_nothing_when_the_score_itself_falls_short() -> None:
+    top = replace(TRACK, score=0.5, unknown_share=0.5)
+    decision = decide(TurnState(), seen(faqs=(top, WEAK)), SETTINGS)
+    assert decision.kind is DecisionKind.clarify
+    assert decision.detail == ""
+
+
+def test_a_confident_answer_model_is_not_held_back_by_the_guard() -> None:
+    top = replace(TRACK, unknown_share=0.5)
+    understanding = replace(
+        seen(faqs=(top, REFUND)), answer=AnswerEstimate(TRACK, SETTINGS.faq_answer_probability)
+    )
+    decision = decide(TurnState(), understanding, SETTINGS)
+    assert (decision.kind, decision.entry_id) == (DecisionKind.answer_faq, "track")

@@ -275,6 +275,11 @@ def test_the_bot_explains_intent_scores_and_decision(
         expect(first.locator(f"[data-testid=score-{column}]")).to_have_text(
             f"{top[key]:.3f}".rstrip("0").rstrip(".")
         )
+    # The demo knowledge base is big enough to learn how high its unknown questions score.
+    assert top["unknown_share"] is not None
+    expect(first.locator("[data-testid=score-unknown-share]")).to_have_text(
+        f"{round(top['unknown_share'] * 100)} %"
+    )
     expect(result.locator("[data-testid=test-sentiment]")).to_have_text(
         expected["sentiment"]["label"]
     )

@@ -184,7 +184,7 @@ function renderTest(result) {
       ? h(
           "table",
           { className: "table" },
-          h("thead", {}, h("tr", {}, h("th", { text: "Entry" }), h("th", { text: "Lang" }), h("th", { className: "num", text: "Fused" }), h("th", { className: "num", text: "Dense" }), h("th", { className: "num", text: "Lexical" }))),
+          h("thead", {}, h("tr", {}, h("th", { text: "Entry" }), h("th", { text: "Lang" }), h("th", { className: "num", text: "Fused" }), h("th", { className: "num", text: "Dense" }), h("th", { className: "num", text: "Lexical" }), h("th", { className: "num", title: "Share of questions this knowledge base does not answer that score this high here; retrieval answers only up to the set share", text: "Unknowns as high" }))),
           h(
             "tbody",
             {},
@@ -197,6 +197,7 @@ function renderTest(result) {
                 h("td", { className: "num", dataset: { testid: "score-fused" } }, h("strong", { text: trimNumber(hit.score, 3) })),
                 h("td", { className: "num", dataset: { testid: "score-dense" }, text: trimNumber(hit.dense, 3) }),
                 h("td", { className: "num", dataset: { testid: "score-lexical" }, text: trimNumber(hit.lexical, 3) }),
+                h("td", { className: "num", dataset: { testid: "score-unknown-share" }, text: hit.unknown_share == null ? "—" : `${Math.round(hit.unknown_share * 100)} %` }),
               ),
             ),
           ),
