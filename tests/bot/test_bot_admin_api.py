@@ -62,7 +62,7 @@ def finished(client: TestClient, job_id: str, timeout: float = 120.0) -> dict[st
     ("text", "language", "entry_id", "intent"),
     [
         ("How can I track my order?", "en", "en-order-track", "order_status"),
-        ("我的快递到哪了？怎么查物流", "zh", "zh-order-track", "order_status"),
+        ("帮我查一下物流", "zh", "zh-order-track", "order_status"),
     ],
 )
 def test_a_faq_question_is_explained_and_nothing_is_written(
