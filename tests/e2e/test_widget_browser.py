@@ -372,6 +372,45 @@ def test_markup_in_messages_renders_as_text(
     assert errors == []
 
 
+def test_a_message_over_the_limit_is_counted_and_refused_not_cut(
+    live_server: LiveServer, context: BrowserContext
+) -> None:
+    """A pasted 10,000-character message is kept whole, shown as too long, and not sent."""
+    page = context.new_page()
+    errors = watch(page)
+    open_store(page, live_server.url)
+    box = page.locator("[data-testid=kefu-input]")
+    count = page.locator("[data-testid=kefu-count]")
+    expect(count).to_be_hidden()  # nothing to say about a short message
+
+    box.focus()
+    page.keyboard.insert_text("a" * 10_000)  # as a paste arrives
+    expect(box).to_have_value("a" * 10_000)
+    expect(count).to_be_visible()
+    expect(count).to_have_attribute("data-state", "over")
+    expect(count).to_contain_text("10,000")
+    expect(count).to_contain_text("2,000")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("[data-testid=kefu-send]")).to_be_disabled()
+    screenshot(page, "widget-message-too-long")
+    box.press("Enter")
+    page.wait_for_timeout(300)
+    expect(box).to_have_value("a" * 10_000)
+    expect(messages(page, "customer")).to_have_count(0)
+
+    # Near the limit it counts down; at the limit it sends.
+    box.fill("b" * 1_950)
+    expect(count).to_have_attribute("data-state", "near")
+    expect(count).to_contain_text("1,950")
+    expect(page.locator("[data-testid=kefu-send]")).to_be_enabled()
+    box.fill("c" * 2_000)
+    box.press("Enter")
+    expect(box).to_have_value("")
+    expect(count).to_be_hidden()
+    expect(last_message(page, "customer")).to_contain_text("c" * 100)
+    assert errors == []
+
+
 def test_isolated_from_the_host_page(live_server: LiveServer, context: BrowserContext) -> None:
     page = context.new_page()
     page.goto(live_server.url + "/")

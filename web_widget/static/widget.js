@@ -1,7 +1,7 @@
 /*! kefu web widget: the customer chat, embeddable with one script tag.
  * <script src="https://host/widget.js" data-server="https://host" data-language="auto|en|zh"
  *   data-title="..." data-greeting="..." data-accent="#0a7cff" data-position="right|left"
- *   data-customer-name="..." data-customer-email="..." async></script>
+ *   data-customer-name="..." data-customer-email="..." data-max-chars="2000" async></script>
  * A signed-in customer's identity, signed by the site's server (docs/security.md, "Signed
  * identity"): data-customer-id, -email, -name, -tier, -expires and data-customer-hash.
  * Vanilla JS, no dependencies, no build step. Renders in a Shadow DOM on <kefu-widget>; the only
@@ -35,6 +35,8 @@ var LANG = (() => {
   return /^zh\b/i.test(nav) ? "zh" : "en";
 })();
 var POSITION = attr("position") === "left" ? "left" : "right";
+// The server's KEFU_MAX_MESSAGE_CHARS; set data-max-chars when the server's differs.
+var MAX_CHARS = Math.max(1, parseInt(attr("max-chars"), 10) || 2000);
 var CUSTOMER = { name: attr("customer-name"), email: attr("customer-email"), id: attr("customer-id"),
   tier: attr("customer-tier"), expires: attr("customer-expires"), hash: attr("customer-hash") };
 var KEY = "kefu:v1:" + SERVER;
@@ -52,6 +54,7 @@ var STRINGS = {
       "payments, invoices, your account, points and coupons, or warranty.",
     open: "Open chat", openUnread: "Open chat, {n} unread", minimize: "Minimize chat",
     unread: "{n} unread messages", placeholder: "Type your message…", inputLabel: "Message",
+    charsLeft: "{n} / {max} characters", tooLong: "Too long to send: {n} / {max} characters",
     send: "Send", human: "Talk to a person", end: "End chat", endAsk: "End this chat?",
     cancel: "Cancel", bot: "Assistant", you: "You", agent: "Agent",
     connected: "Online", connecting: "Connecting…", reconnecting: "Reconnecting…",
@@ -87,6 +90,7 @@ var STRINGS = {
       "积分优惠券和保修等问题。",
     open: "打开客服对话", openUnread: "打开客服对话，{n} 条未读", minimize: "收起对话",
     unread: "{n} 条未读消息", placeholder: "请输入您的问题…", inputLabel: "消息",
+    charsLeft: "{n} / {max} 字", tooLong: "消息过长，无法发送：{n} / {max} 字",
     send: "发送", human: "转人工客服", end: "结束对话", endAsk: "确定结束本次对话？",
     cancel: "取消", bot: "智能助手", you: "我", agent: "客服",
     connected: "在线", connecting: "正在连接…", reconnecting: "正在重新连接…",
@@ -279,6 +283,8 @@ input:focus,textarea:focus{border-color:var(--ac)!important}
 .composer{display:flex;align-items:flex-end;gap:8px}
 .composer textarea{flex:1;resize:none;margin:0;border-radius:12px;padding:9px 12px;max-height:120px;min-height:42px;line-height:1.4}
 .send{width:42px;height:42px;border-radius:50%;background:var(--ac);color:#fff}
+.count{margin:4px 4px 0;font-size:12px;text-align:right;color:#4a5560}.count[data-state=over]{color:#b3261e;font-weight:600}
+.composer textarea[aria-invalid=true]{border-color:#b3261e}
 .ended{display:flex;flex-wrap:wrap;align-items:center;gap:8px}.ended p{flex:1 1 100%;font-size:13.5px}
 @media (max-width:480px){.panel{inset:0;width:auto;height:auto;border-radius:0}.open .launcher{display:none}.msg{max-width:90%}}`;
 
@@ -308,8 +314,9 @@ var TEMPLATE = `<div class="kw">
 <div class="typing" data-testid="kefu-typing" hidden><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span><span></span></div>
 <div class="extras"></div></div>
 <footer class="foot"><div class="actions"><button class="human" type="button" data-testid="kefu-human">${icon("person")}<span data-t="human"></span></button></div>
-<form class="composer"><label class="sr" for="kefu-input" data-t="inputLabel"></label><textarea id="kefu-input" data-testid="kefu-input" rows="1" maxlength="2000" enterkeyhint="send"></textarea>
+<form class="composer"><label class="sr" for="kefu-input" data-t="inputLabel"></label><textarea id="kefu-input" data-testid="kefu-input" rows="1" enterkeyhint="send" aria-describedby="kefu-count"></textarea>
 <button class="send" type="submit" data-testid="kefu-send" data-l="send">${icon("send")}</button></form>
+<p class="count" id="kefu-count" data-testid="kefu-count" aria-live="polite" hidden></p>
 <div class="ended" hidden><p data-t="ended"></p><button class="ghost" type="button" data-testid="kefu-reopen" data-t="reopen"></button><button class="ghost" type="button" data-testid="kefu-new-chat" data-t="newChat"></button></div>
 </footer></section></div>`;
 
@@ -445,7 +452,7 @@ var ui = {
   title: $(".title"), status: $(".status"), statusText: $(".st"), end: $(".end"), min: $(".min"),
   confirm: $(".confirm"), queue: $(".queue"), scroll: $(".scroll"), log: $(".log"),
   typing: $(".typing"), extras: $(".extras"), actions: $(".actions"), human: $(".human"),
-  form: $(".composer"), input: $(".composer textarea"), send: $(".send"), ended: $(".ended")
+  form: $(".composer"), input: $(".composer textarea"), send: $(".send"), count: $(".count"), ended: $(".ended")
 };
 shadow.querySelectorAll("[data-t]").forEach((n) => n.textContent = t(n.dataset.t));
 shadow.querySelectorAll("[data-l]").forEach((n) => { n.title = t(n.dataset.l); n.setAttribute("aria-label", n.title); });
@@ -1467,9 +1474,10 @@ $("[data-testid=kefu-new-chat]").addEventListener("click", () => {
 ui.form.addEventListener("submit", (e) => {
   e.preventDefault();
   var text = ui.input.value;
-  if (!text.trim()) return;
+  if (!text.trim() || count() > MAX_CHARS) return;  // too long: kept whole, the counter says so
   ui.input.value = "";
   grow();
+  counted();
   send(text);
 });
 ui.input.addEventListener("keydown", (e) => {
@@ -1482,8 +1490,22 @@ function grow() {
   ui.input.style.height = "auto";
   ui.input.style.height = Math.min(ui.input.scrollHeight + 2, 120) + "px";
 }
+// Characters as the server counts them (code points), shown from 90 % of the limit; over it,
+// the message is refused here as the server would refuse it, never cut.
+function count() { return Array.from(ui.input.value).length; }
+function counted() {
+  var n = count();
+  var state = n > MAX_CHARS ? "over" : n >= MAX_CHARS * 0.9 ? "near" : "";
+  var values = { n: n.toLocaleString(LANG === "zh" ? "zh-CN" : "en"), max: MAX_CHARS.toLocaleString(LANG === "zh" ? "zh-CN" : "en") };
+  ui.count.hidden = !state;
+  ui.count.dataset.state = state;
+  ui.count.textContent = state ? t(state === "over" ? "tooLong" : "charsLeft", values) : "";
+  ui.input.setAttribute("aria-invalid", state === "over" ? "true" : "false");
+  ui.send.disabled = state === "over";
+}
 ui.input.addEventListener("input", () => {
   grow();
+  counted();
   typed();
 });
 ui.input.addEventListener("blur", stopTyping);
