@@ -20,6 +20,14 @@ __all__ = ["CannedIn", "CannedLibrary", "CannedPublic", "fill"]
 
 PLACEHOLDERS = ("customer_name", "agent_name")
 _SLOT = re.compile(r"\{(\w+)\}")
+# Where the customer gave no name, "{customer_name}" goes with the comma or space before it in
+# English ("Hi {customer_name}, ..." reads "Hi, ..."), and becomes the polite 您 in Chinese
+# unless 您 already follows ("{customer_name}您好" reads "您好").
+_NAME_BEFORE_HAN_YOU = re.compile(r"\{customer_name\}(?=您)")
+_NAME_BESIDE_HAN = re.compile(
+    r"(?<=[\u4e00-\u9fff])\{customer_name\}|\{customer_name\}(?=[\u4e00-\u9fff])"
+)
+_NAME_IN_LATIN = re.compile(r"[ \t]*[,，]?[ \t]*\{customer_name\}")
 
 
 class CannedIn(BaseModel):
@@ -38,7 +46,12 @@ class CannedPublic(BaseModel):
 
 
 def fill(template: str, values: dict[str, str]) -> str:
-    """Replace known placeholders; unknown ones stay as written so a typo is visible."""
+    """Replace known placeholders; unknown ones stay as written so a typo is visible. Without a
+    ``customer_name`` value the sentence is rewritten to read well without it."""
+    if not values.get("customer_name"):
+        template = _NAME_BEFORE_HAN_YOU.sub("", template)
+        template = _NAME_BESIDE_HAN.sub("您", template)
+        template = _NAME_IN_LATIN.sub("", template)
     return _SLOT.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
@@ -62,12 +75,9 @@ class CannedLibrary:
             return [_public(r) for r in rows]
 
     def for_conversation(
-        self, conversation: Conversation, *, agent_name: str, fallback_name: str
+        self, conversation: Conversation, *, agent_name: str
     ) -> list[CannedPublic]:
-        values = {
-            "customer_name": conversation.customer_name or fallback_name,
-            "agent_name": agent_name,
-        }
+        values = {"customer_name": conversation.customer_name or "", "agent_name": agent_name}
         language = conversation.language
         with Session(self.engine) as session:
             rows = session.exec(select(CannedResponse).order_by(col(CannedResponse.shortcut))).all()

@@ -262,11 +262,8 @@ def canned_for_ticket(
     request: Request, ticket_id: RowId, actor: StaffActor
 ) -> dict[str, list[CannedPublic]]:
     conversation = _desk(request).conversation_of(ticket_id=ticket_id, actor=actor)
-    fallback = "there" if (conversation.language or "en") != "zh" else "您"
     return {
-        "canned": _canned(request).for_conversation(
-            conversation, agent_name=actor.display_name, fallback_name=fallback
-        )
+        "canned": _canned(request).for_conversation(conversation, agent_name=actor.display_name)
     }
 
 

@@ -244,3 +244,44 @@ def test_reopening_after_the_window_is_refused(desk: ServerFactory) -> None:
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "reopen_window_passed"
     assert customer.status()["state"] == "closed"
+
+
+def test_canned_responses_read_well_without_the_customers_name(desk: ServerFactory) -> None:
+    server = desk(assignment="pull")
+    agent = server.staff("first-agent", display_name="Wang Fang")
+    supervisor = server.staff("boss", "supervisor")
+    go_online(agent)
+    templates = {
+        "bye": "Is there anything else I can help with, {customer_name}?",
+        "hi": "Hi {customer_name}, {agent_name} here.",
+        "wait": "Thanks for waiting, {customer_name}. Back in a minute.",
+        "nihao": "{customer_name}您好，我是客服{agent_name}。",
+        "xie": "谢谢{customer_name}的耐心等待。",
+    }
+    for shortcut, text in templates.items():
+        created = supervisor.post(
+            "/api/agent/canned", json={"shortcut": shortcut, "title": shortcut, "text": text}
+        )
+        assert created.status_code == 201, created.text
+    expected = {
+        None: {
+            "bye": "Is there anything else I can help with?",
+            "hi": "Hi, Wang Fang here.",
+            "wait": "Thanks for waiting. Back in a minute.",
+            "nihao": "您好，我是客服Wang Fang。",
+            "xie": "谢谢您的耐心等待。",
+        },
+        "Bo": {
+            "bye": "Is there anything else I can help with, Bo?",
+            "hi": "Hi Bo, Wang Fang here.",
+            "wait": "Thanks for waiting, Bo. Back in a minute.",
+            "nihao": "Bo您好，我是客服Wang Fang。",
+            "xie": "谢谢Bo的耐心等待。",
+        },
+    }
+    for name, texts in expected.items():
+        customer = Customer(server, **({"name": name} if name else {}))
+        customer.ask_for_person()
+        ticket = ticket_of(agent, customer.id)
+        canned = agent.get(f"/api/agent/tickets/{ticket['id']}/canned").json()["canned"]
+        assert {c["shortcut"]: c["text"] for c in canned} == texts
