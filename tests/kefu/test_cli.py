@@ -104,6 +104,9 @@ def test_load_demo_only_fills_an_empty_knowledge_base(
     assert match, loaded.stderr
     assert int(match[1]) >= 120
     assert int(match[2]) >= 10
+    # Every step's bar ends finished, also a step that had no count to report.
+    assert "0/?" not in loaded.stdout
+    assert re.search(r"Checking the FAQ index .* done", loaded.stdout), loaded.stdout
 
     again = run_kefu(migrated, "kb", "load-demo", "--if-empty")
     assert again.returncode == 0, again.stderr
