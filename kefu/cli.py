@@ -15,6 +15,7 @@ import typer
 import yaml
 from rich.console import Console
 from rich.markup import escape
+from rich.panel import Panel
 from sqlmodel import Session
 
 from core.audit import AuditAction, record_audit
@@ -402,9 +403,14 @@ def user_ensure_admin() -> None:
         chosen = _create_user("admin", Role.admin, "Administrator", settings.admin_password or None)
     except KefuError as exc:
         raise _fail(exc.message) from None
-    typer.echo("created the first admin account: admin")
+    lines = ["created the first admin account: admin"]
     if not settings.admin_password:
-        typer.echo(f"one-time password: {chosen} (to be changed at the first sign-in)")
+        lines.append(f"one-time password: {chosen} (to be changed at the first sign-in)")
+    lines.append(f"sign in at http://{settings.host}:{settings.port}/admin")
+    # Framed on stdout: scripts/run prints it last before serving, after the set-up's many lines.
+    Console(width=max(len(line) for line in lines) + 4, soft_wrap=False).print(
+        Panel("\n".join(escape(line) for line in lines), expand=False)
+    )
 
 
 @eval_app.command("intents")

@@ -105,6 +105,10 @@ def test_user_commands_create_accounts_that_can_log_in(
     first = run_kefu(migrated, "user", "ensure-admin")
     assert first.returncode == 0, first.stderr
     password = one_line(first.stdout).split("one-time password: ")[1].split()[0]
+    # Framed, with where to sign in, so it stands out from everything scripts/run prints.
+    lines = first.stdout.strip().splitlines()
+    assert lines[0].startswith("╭") and lines[-1].startswith("╰"), first.stdout
+    assert f"http://{migrated.host}:{migrated.port}/admin" in first.stdout
     assert run_kefu(migrated, "user", "ensure-admin").stdout == ""
     created = run_kefu(
         migrated, "user", "create", "wang", "--role", "agent", "--display-name", "王"
