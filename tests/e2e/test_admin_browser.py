@@ -191,6 +191,13 @@ def test_import_with_an_error_names_the_line_and_imports_nothing(
     assert admin.get("/api/admin/kb/faqs").json()["total"] == total + 2
     assert entry(admin, "imp-valid-row")["status"] == "published"
 
+    # The same file again changes nothing, and the summary says so in words alone.
+    page.set_input_files("[data-testid=import-file]", str(good))
+    page.click("[data-testid=import-submit]")
+    expect(page.locator("[data-testid=import-unchanged]")).to_have_attribute("data-count", "2")
+    expect(report).not_to_contain_text("null")
+    expect(report.locator("details")).to_have_count(0)
+
     # The export link is a plain download, with the session cookie.
     with page.expect_download() as download:
         page.click("[data-testid=export-csv]")

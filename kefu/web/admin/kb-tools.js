@@ -60,11 +60,12 @@ function importSummary(name, result) {
     .filter(([key]) => (result[key] || []).length || ["created", "updated", "unchanged"].includes(key))
     .map(([key, label]) => h("li", { dataset: { testid: `import-${key.replace("_", "-")}`, count: (result[key] || []).length } }, h("strong", { text: (result[key] || []).length }), ` ${label}`));
   const changed = [...(result.created || []), ...(result.updated || [])];
+  // replaceChildren() would print a null as the word "null": only nodes go in.
   return [
     h("strong", { text: `Imported ${name}.` }),
     h("ul", { className: "counts" }, counts),
     changed.length ? h("details", {}, h("summary", { text: "Which entries" }), h("p", { className: "mono small", text: changed.join(", ") })) : null,
-  ];
+  ].filter(Boolean);
 }
 
 async function reindex() {
