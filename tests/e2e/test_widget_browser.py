@@ -199,9 +199,15 @@ def test_data_attributes_override_language_title_and_greeting(
     host = (
         '<!doctype html><meta charset="utf-8"><h1>another host page</h1>'
         '<script src="/widget.js" data-language="zh" data-title="测试商店" '
-        'data-greeting="欢迎光临" data-position="left"></script>'
+        'data-greeting="欢迎光临" data-position="left" data-bot-name="小明" '
+        'data-accent="#ffd400"></script>'
     )
     page = context.new_page()  # an English browser
+    warnings: list[str] = []
+    page.on(
+        "console",
+        lambda message: warnings.append(message.text) if message.type == "warning" else None,
+    )
     page.route(
         f"{live_server.url}/host-page",
         lambda route: route.fulfill(body=host, content_type="text/html"),
@@ -217,6 +223,11 @@ def test_data_attributes_override_language_title_and_greeting(
     box = launcher.bounding_box()
     assert box is not None
     assert box["x"] < DESKTOP["width"] / 2  # data-position="left"
+    # The bot speaks under its own name.
+    expect(page.locator("[data-testid=kefu-greeting]")).to_have_attribute("data-who", "bot:小明")
+    expect(page.locator("[data-testid=kefu-greeting] .who")).to_have_text("小明")
+    # A yellow too light for white text is darkened, and the page's console says so.
+    assert any("data-accent #ffd400" in w and "darkened" in w for w in warnings), warnings
 
 
 def test_a_suggestion_chip_asks_the_suggested_question(

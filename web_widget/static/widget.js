@@ -1,7 +1,10 @@
 /*! kefu web widget: the customer chat, embeddable with one script tag.
  * <script src="https://host/widget.js" data-server="https://host" data-language="auto|en|zh"
  *   data-title="..." data-greeting="..." data-accent="#0a7cff" data-position="right|left"
- *   data-customer-name="..." data-customer-email="..." data-max-chars="2000" async></script>
+ *   data-customer-name="..." data-customer-email="..." data-bot-name="..." data-max-chars="2000"
+ *   async></script>
+ * An accent too light for white text on it is darkened until it reaches WCAG AA (a console
+ * warning says so).
  * A signed-in customer's identity, signed by the site's server (docs/security.md, "Signed
  * identity"): data-customer-id, -email, -name, -tier, -expires and data-customer-hash.
  * Vanilla JS, no dependencies, no build step. Renders in a Shadow DOM on <kefu-widget>; the only
@@ -120,7 +123,13 @@ var STRINGS = {
     windowPassed: "已超过可重新打开对话的时间。", humanText: "转人工"
   }
 };
-var T = STRINGS[LANG];
+// data-bot-name: what the bot is called in the chat (default "Assistant", 智能助手).
+var BOT_NAME = attr("bot-name");
+var T = Object.assign({}, STRINGS[LANG], BOT_NAME ? {
+  bot: BOT_NAME,
+  leftBack: LANG === "zh" ? "{name} 已将对话交还给" + BOT_NAME : "{name} handed the chat back to " + BOT_NAME,
+  returned: LANG === "zh" ? "已切换回" + BOT_NAME : "You're chatting with " + BOT_NAME + " again"
+} : {});
 
 function t(key, values) {
   return String(T[key] || STRINGS.en[key] || key).replace(/\{(\w+)\}/g, (whole, name) => {
@@ -193,7 +202,12 @@ function accentColours(value) {
   for (var n = 0; n < 40 && 1.05 / (luminance(rgb) + 0.05) < 4.6; n++) {
     rgb = rgb.map((v) => Math.round(v * 0.92));
   }
-  return "rgb(" + rgb.join(",") + ")";
+  var colour = "rgb(" + rgb.join(",") + ")";
+  if (n && m) {
+    console.warn("kefu widget: data-accent #" + m[1] + " darkened to " + colour +
+      " so that white text on it has a contrast of at least 4.5:1 (WCAG AA)");
+  }
+  return colour;
 }
 var ACCENT = accentColours(attr("accent"));
 
