@@ -107,7 +107,8 @@ def test_user_commands_create_accounts_that_can_log_in(
     password = one_line(first.stdout).split("one-time password: ")[1].split()[0]
     # Framed, with where to sign in, so it stands out from everything scripts/run prints.
     lines = first.stdout.strip().splitlines()
-    assert lines[0].startswith("╭") and lines[-1].startswith("╰"), first.stdout
+    assert lines[0].startswith("╭"), first.stdout
+    assert lines[-1].startswith("╰"), first.stdout
     assert f"http://{migrated.host}:{migrated.port}/admin" in first.stdout
     assert run_kefu(migrated, "user", "ensure-admin").stdout == ""
     created = run_kefu(
