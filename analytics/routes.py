@@ -17,6 +17,7 @@ from core.auth import SupervisorActor
 from core.db import session_scope
 from core.pii_policy import PersonalDataPolicy
 
+from .complaint_report import complaint_report
 from .queries import Filters, parse_filters
 from .service import AnalyticsService
 
@@ -48,6 +49,13 @@ def _filters(request: Request) -> Filters:
 def summary(request: Request, _actor: SupervisorActor) -> dict[str, Any]:
     """Every metric for the conversations the filters choose."""
     return _service(request).summary(_filters(request))
+
+
+@router.get("/complaints")
+def complaints(request: Request, _actor: SupervisorActor) -> dict[str, Any]:
+    """The complaint register in numbers for complaints opened in the date range: by category,
+    root cause and source, the share answered on time per level, and a daily trend."""
+    return complaint_report(request.app.state.engine, _filters(request)).as_json()
 
 
 @router.get(

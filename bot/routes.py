@@ -231,7 +231,9 @@ async def send_message(
     if created:
         await publish_events(broker, [event])
         replies = await take_turn(request.app.state.turns, conversation_id, event.seq)
-    return SendResponse(message=EventPublic.of(event), replies=[EventPublic.of(e) for e in replies])
+    # Staff-only events of the turn (a complaint opened at handover, say) stay with the staff.
+    shown = [EventPublic.of(e) for e in replies if not e.internal]
+    return SendResponse(message=EventPublic.of(event), replies=shown)
 
 
 @router.get("/conversations/{conversation_id}/events", response_model=EventsResponse)

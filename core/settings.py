@@ -239,12 +239,42 @@ class Settings(BaseSettings):
     default_handle_seconds: float = Field(default=240.0, gt=0)
     # How often the queue is swept for SLA breaches and positions are re-sent.
     handoff_tick_seconds: float = Field(default=5.0, gt=0)
+    # Complaints (docs/handoff.md, "Complaints"): hours to answer by level, the share of that
+    # time left when the owner is warned, the categories and root causes offered, and the
+    # intents whose handover opens one.
+    complaint_hours: dict[str, float] = Field(
+        default_factory=lambda: {"urgent": 24.0, "important": 48.0, "normal": 72.0}
+    )
+    complaint_warn_share: float = Field(default=0.25, gt=0, lt=1)
+    complaint_categories: list[str] = Field(
+        default_factory=lambda: ["general", "product", "delivery", "billing", "service"],
+        min_length=1,
+    )
+    complaint_causes: list[str] = Field(
+        default_factory=lambda: [
+            "product_defect",
+            "logistics",
+            "pricing",
+            "staff",
+            "policy",
+            "system",
+            "other",
+        ],
+        min_length=1,
+    )
+    complaint_intents: list[str] = Field(default_factory=lambda: ["complaint"])
     # An online agent whose last console socket has been gone this long is set away, so no new
     # chats are assigned to a closed browser; a reconnect within it changes nothing.
     agent_away_after_seconds: float = Field(default=60.0, gt=0)
     # Each process marks its open console sockets alive in the database this often; a socket
     # not marked for three beats belongs to a process that died and no longer counts.
     agent_console_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    # The supervisors' live wall (analytics/wall.py): each process with a wall open recomputes
+    # it this often, and at once on an activity notice.
+    wall_interval_seconds: float = Field(default=2.0, gt=0)
+    # A ticket still waiting for its first human reply is listed on the wall once this share of
+    # the first-response target has passed (0.5: with 30 s, from 15 s on); late ones always.
+    wall_sla_warning_share: float = Field(default=0.5, ge=0.0, le=1.0)
 
     @property
     def resolved_database_url(self) -> str:

@@ -44,7 +44,7 @@ from .desk import HandoffDesk
 from .masking import agent_event_body
 from .presence import close_console, mark_alive, open_console, sweep_consoles
 
-__all__ = ["ConsoleSockets", "router"]
+__all__ = ["ConsoleSockets", "router", "same_origin", "socket_actor"]
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -133,9 +133,10 @@ class ConsoleSockets:
         self._beating = None
 
 
-def _actor(ws: WebSocket) -> Actor | None:
+def socket_actor(ws: WebSocket) -> Actor | None:
     """The socket's staff member, while their session lasts and they have nothing to do first
-    (a temporary password to change, two-step sign-in to set up)."""
+    (a temporary password to change, two-step sign-in to set up). Every staff socket's check
+    (this one, the supervisors' wall in analytics/wall_routes.py)."""
     token = ws.cookies.get(COOKIE)
     if not token:
         return None
@@ -161,7 +162,7 @@ def _touch(ws: WebSocket) -> None:
             touch_session(session, found[1], idle=idle)
 
 
-def _same_origin(ws: WebSocket) -> bool:
+def same_origin(ws: WebSocket) -> bool:
     origin = ws.headers.get("origin")
     return origin is None or urlsplit(origin).netloc == ws.headers.get("host")
 
@@ -199,12 +200,22 @@ class _AgentSocket:
                         await self.ws.close(code=4401)
                         return
                     continue
+                if not self._addressed(body.get("to")):
+                    continue
                 await self.send(body.get("frame", {}))
+
+    def _addressed(self, to: Any) -> bool:
+        """A staff frame with ``to`` goes only to those users and roles; without, to everyone."""
+        if not isinstance(to, dict):
+            return True
+        return self.actor.user_id in (to.get("user_ids") or []) or str(self.actor.role) in (
+            to.get("roles") or []
+        )
 
     async def still_valid(self) -> bool:
         """Whether this socket's own session still stands (another of the user's may be the one
         that ended)."""
-        return await run_in_threadpool(_actor, self.ws) is not None
+        return await run_in_threadpool(socket_actor, self.ws) is not None
 
     async def follow(self, conversation_id: str, last_seq: int, scope: anyio.CancelScope) -> None:
         """Replay then relay one conversation until unsubscribed or the socket ends."""
@@ -313,7 +324,11 @@ class _AgentSocket:
             )
         event, created = await run_in_threadpool(
             lambda: self.desk.reply(
-                ticket_id=ticket_id, actor=self.actor, text=frame.get("text"), client_id=client_id
+                ticket_id=ticket_id,
+                actor=self.actor,
+                text=frame.get("text"),
+                client_id=client_id,
+                confirm_phrases=frame.get("confirm_phrases") is True,
             )
         )
         await self.send(
@@ -345,12 +360,12 @@ class _AgentSocket:
 @router.websocket("/api/agent/ws")
 async def agent_socket(ws: WebSocket) -> None:
     await ws.accept()
-    actor = await run_in_threadpool(_actor, ws)
+    actor = await run_in_threadpool(socket_actor, ws)
     if actor is None:
         await ws.send_json({"type": "error", "code": "unauthenticated", "message": "log in first"})
         await ws.close(code=4401)
         return
-    if not _same_origin(ws):
+    if not same_origin(ws):
         await ws.send_json(
             {"type": "error", "code": "forbidden", "message": "cross-site socket refused"}
         )

@@ -39,6 +39,7 @@ from .agents import (
     user_named,
 )
 from .assignment import is_eligible
+from .complaints import ComplaintDesk, ComplaintRules
 from .config import DeskConfig
 from .context import build_context, summary_line
 from .errors import (
@@ -53,6 +54,7 @@ from .models import AgentProfile, Ticket
 from .priority import initial_priority, trusted_tier
 from .queue import claim_ticket, open_ticket_of, places, release_agent, rows_changed
 from .schemas import TicketPublic, ticket_public
+from .service_language import ServiceLanguage, ServiceLanguageError
 
 __all__ = ["Availability", "HandoffDesk"]
 
@@ -69,10 +71,23 @@ class Availability:
         return None if self.open else {"reason": self.reason, "next_open": self.next_open}
 
 
+# A handover for these reasons, on a complaint intent (``ComplaintRules.intents``), opens a
+# complaint: the intent's own rule, or the customer's feelings while on it.
+_COMPLAINT_REASONS = frozenset({"intent_rule", "negative_sentiment", "worsening_sentiment"})
+
+
 class HandoffDesk:
-    def __init__(self, engine: Engine, config: DeskConfig) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        config: DeskConfig,
+        service_language: ServiceLanguage | None = None,
+        complaints: ComplaintRules | None = None,
+    ) -> None:
         self.engine = engine
         self.config = config
+        self.service_language = service_language or ServiceLanguage(engine)
+        self.complaints = ComplaintDesk(engine, config, complaints or ComplaintRules())
 
     # -- escalation (runs inside the bot's transaction) -----------------------------------------
 
@@ -92,6 +107,7 @@ class HandoffDesk:
         available = self.availability(session, team=team, language=escalation.language)
         conversation.escalation_reason = escalation.reason
         queue: dict[str, int] | None = None
+        ticket: Ticket | None = None
         if available.open:
             scores = conversation.sentiment_scores
             ticket = Ticket(
@@ -123,7 +139,7 @@ class HandoffDesk:
             queue = (
                 {"position": place.position, "eta_seconds": place.eta_seconds} if place else None
             )
-        return announce_escalation(
+        events = announce_escalation(
             session,
             conversation,
             escalation,
@@ -131,6 +147,13 @@ class HandoffDesk:
             offline=available.as_payload(),
             queue=queue,
         )
+        if escalation.reason in _COMPLAINT_REASONS:
+            opened = self.complaints.open_from_bot(
+                session, conversation, intent=escalation.topic, ticket=ticket
+            )
+            if opened is not None:
+                events.append(opened)
+        return events
 
     # -- agents ---------------------------------------------------------------------------------
 
@@ -350,9 +373,19 @@ class HandoffDesk:
         return text.strip()
 
     def reply(
-        self, *, ticket_id: int, actor: Actor, text: object, client_id: str | None = None
+        self,
+        *,
+        ticket_id: int,
+        actor: Actor,
+        text: object,
+        client_id: str | None = None,
+        confirm_phrases: bool = False,
     ) -> tuple[ConversationEvent, bool]:
-        """Send the customer a message; a repeated ``client_id`` returns the stored one."""
+        """Send the customer a message; a repeated ``client_id`` returns the stored one.
+
+        A reply with phrases from the service-language list is refused (422
+        ``service_language``, nothing written) unless ``confirm_phrases``; a confirmed one
+        records each phrase's use with the message."""
         cleaned = self._text(text)
         with session_scope(self.engine) as session:
             ticket = self._ticket(session, ticket_id, actor, act=True)
@@ -362,6 +395,13 @@ class HandoffDesk:
                 existing = find_client_event(session, ticket.conversation_id, client_id)
                 if existing is not None:
                     return existing, False
+            # Places are reported in the text as sent, so a console can replace what it shows.
+            phrases = self.service_language.find_in(session, str(text), ticket.language)
+            if phrases and not confirm_phrases:
+                raise ServiceLanguageError(phrases)
+            self.service_language.record_uses(
+                session, phrases, agent_id=actor.user_id, conversation_id=ticket.conversation_id
+            )
             event = append_event(
                 session,
                 conversation_id=ticket.conversation_id,

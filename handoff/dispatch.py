@@ -27,6 +27,7 @@ from core.realtime import ACTIVITY_CHANNEL, STAFF_CHANNEL, publish_frame
 
 from .agents import candidates
 from .assignment import Candidate, choose_agent
+from .complaints import Notice, sweep_complaints
 from .desk import HandoffDesk
 from .models import Ticket
 from .priority import bump
@@ -42,6 +43,8 @@ class Sweep:
     events: list[ConversationEvent] = field(default_factory=list)
     places: dict[str, Place] = field(default_factory=dict)
     changed: bool = False
+    # Complaints warned or escalated by this sweep: console notices for whoever must act.
+    notices: list[Notice] = field(default_factory=list)
 
 
 def flag_breaches(desk: HandoffDesk) -> bool:
@@ -96,9 +99,13 @@ def _with_one_more(agent: Candidate) -> Candidate:
 def sweep(desk: HandoffDesk) -> Sweep:
     result = Sweep()
     result.changed = flag_breaches(desk)
+    complaint_events, result.notices = sweep_complaints(desk.engine, desk.complaints.rules)
+    result.events += complaint_events
+    result.changed = result.changed or bool(complaint_events)
     if desk.config.assignment == "auto":
-        result.events = assign_waiting(desk)
-        result.changed = result.changed or bool(result.events)
+        joined = assign_waiting(desk)
+        result.events += joined
+        result.changed = result.changed or bool(joined)
     with Session(desk.engine) as session:
         result.places = places(session, desk.config)
     return result
@@ -163,6 +170,14 @@ class Dispatcher:
                 self.broker,
                 conversation_id,
                 {"type": "queue", "position": place.position, "eta_seconds": place.eta_seconds},
+            )
+        for notice in result.notices:
+            await self.broker.publish(
+                STAFF_CHANNEL,
+                {
+                    "frame": notice.frame,
+                    "to": {"user_ids": list(notice.user_ids), "roles": list(notice.roles)},
+                },
             )
         if announce or result.changed:
             await self.broker.publish(STAFF_CHANNEL, {"frame": {"type": "queue.changed"}})

@@ -8,14 +8,18 @@ from core.errors import ConflictError, InvalidInputError, NotFoundError
 __all__ = [
     "AgentDisabledError",
     "AlreadyClaimedError",
+    "AlreadyComplaintError",
     "AlreadyRatedError",
     "AtCapacityError",
+    "ComplaintResolvedError",
     "InvalidReplyError",
     "NotAnAgentError",
     "NotClosedError",
     "ReopenWindowPassedError",
     "TicketClosedError",
     "UnknownAgentError",
+    "UnknownCategoryError",
+    "UnknownRootCauseError",
     "UnknownTeamError",
 ]
 
@@ -64,3 +68,19 @@ class UnknownTeamError(NotFoundError):
 
 class AgentDisabledError(InvalidInputError):
     code = "agent_disabled"
+
+
+class AlreadyComplaintError(ConflictError):
+    code = "already_complaint"
+
+
+class ComplaintResolvedError(ConflictError):
+    code = "complaint_resolved"
+
+
+class UnknownCategoryError(InvalidInputError):
+    code = "unknown_category"
+
+
+class UnknownRootCauseError(InvalidInputError):
+    code = "unknown_root_cause"

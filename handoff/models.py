@@ -10,7 +10,16 @@ from sqlmodel import Field, SQLModel
 from core.clock import utcnow
 from core.db import UTCDateTime
 
-__all__ = ["AgentProfile", "CannedResponse", "Feedback", "Ticket"]
+__all__ = [
+    "AgentProfile",
+    "AssistUse",
+    "CannedResponse",
+    "Complaint",
+    "Feedback",
+    "ServicePhrase",
+    "ServicePhraseUse",
+    "Ticket",
+]
 
 
 class AgentProfile(SQLModel, table=True):
@@ -88,3 +97,71 @@ class Feedback(SQLModel, table=True):
     nps: int | None = None
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ServicePhrase(SQLModel, table=True):
+    """A word or phrase agents should not send, with better ones to say instead."""
+
+    __tablename__ = "service_phrase"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phrase: str = Field(max_length=128)
+    # None: checked in every language.
+    language: str | None = Field(default=None, max_length=8)
+    alternatives: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ServicePhraseUse(SQLModel, table=True):
+    """One reply an agent sent with a listed phrase in it, after the warning. The phrase is
+    copied so that the report outlives an edit or deletion of the list."""
+
+    __tablename__ = "service_phrase_use"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phrase_id: int | None = Field(default=None, index=True)
+    phrase: str = Field(max_length=128)
+    agent_id: int | None = Field(default=None, index=True)
+    conversation_id: str = Field(max_length=32)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class AssistUse(SQLModel, table=True):
+    """One agent-assist suggestion that an agent put into a reply."""
+
+    __tablename__ = "assist_use"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(max_length=32)
+    agent_id: int | None = Field(default=None, index=True)
+    kind: str = Field(max_length=16)  # faq | canned
+    item_id: str = Field(max_length=64)
+    # Its place among the suggestions shown, from 1.
+    rank: int = 1
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class Complaint(SQLModel, table=True):
+    """A conversation marked a complaint: a level with its deadline, a category, and at the end
+    the root cause (handoff/complaints.py). One per conversation."""
+
+    __tablename__ = "complaint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(
+        foreign_key="conversation.id", max_length=32, unique=True, index=True
+    )
+    level: str = Field(max_length=16)  # urgent | important | normal
+    category: str = Field(max_length=64)
+    summary: str = Field(default="", max_length=500)
+    status: str = Field(default="open", max_length=16, index=True)  # open | resolved
+    source: str = Field(max_length=16)  # bot | agent
+    opened_by: int | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    deadline_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    warned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    overdue_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: int | None = Field(default=None)
+    root_cause: str | None = Field(default=None, max_length=64)
+    resolution: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

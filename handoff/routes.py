@@ -1,4 +1,5 @@
-"""The agent API: presence, the queue, taking and working chats, canned responses."""
+"""The agent API: presence, the queue, taking and working chats, canned responses, agent
+assist."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from core.realtime import notify_activity, publish_events
 from core.text import StoredText
 
 from .agents import AgentPublic, ColleaguePublic
+from .assist import AgentAssist, AssistOut, AssistUsage, AssistUsedIn
 from .canned import CannedIn, CannedLibrary, CannedPublic
 from .desk import HandoffDesk
 from .masking import AgentEventPublic, agent_event, reveal
@@ -42,6 +44,8 @@ class ProfileIn(BaseModel):
 class TextIn(BaseModel):
     text: StoredText
     client_id: StoredText | None = Field(default=None, min_length=1, max_length=64)
+    # Replies only: send even with phrases from the service-language list (docs/handoff.md).
+    confirm_phrases: bool = False
 
 
 class TransferIn(BaseModel):
@@ -195,7 +199,11 @@ async def claim(request: Request, ticket_id: RowId, actor: StaffActor) -> Ticket
 async def reply(request: Request, ticket_id: RowId, actor: StaffActor, body: TextIn) -> EventOut:
     event, created = await run_in_threadpool(
         lambda: _desk(request).reply(
-            ticket_id=ticket_id, actor=actor, text=body.text, client_id=body.client_id
+            ticket_id=ticket_id,
+            actor=actor,
+            text=body.text,
+            client_id=body.client_id,
+            confirm_phrases=body.confirm_phrases,
         )
     )
     if created:
@@ -288,3 +296,38 @@ def update_canned(
 def delete_canned(request: Request, canned_id: RowId, _actor: SupervisorActor) -> Response:
     _canned(request).delete(canned_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# -- agent assist -----------------------------------------------------------------------------
+
+
+def _assist(request: Request) -> AgentAssist:
+    assist: AgentAssist = request.app.state.assist
+    return assist
+
+
+@router.get("/tickets/{ticket_id}/assist", response_model=AssistOut)
+def assist_for_ticket(request: Request, ticket_id: RowId, actor: StaffActor) -> AssistOut:
+    """The best knowledge-base answers and canned responses for the customer's latest message."""
+    conversation = _desk(request).conversation_of(ticket_id=ticket_id, actor=actor)
+    return _assist(request).suggest(conversation, agent_name=actor.display_name)
+
+
+@router.post("/tickets/{ticket_id}/assist/used", status_code=status.HTTP_204_NO_CONTENT)
+def assist_used(
+    request: Request, ticket_id: RowId, actor: StaffActor, body: AssistUsedIn
+) -> Response:
+    """Count a suggestion that the agent put into a reply."""
+    conversation = _desk(request).conversation_of(ticket_id=ticket_id, actor=actor)
+    _assist(request).record_use(conversation_id=conversation.id, agent_id=actor.user_id, body=body)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/assist/usage", response_model=AssistUsage)
+def assist_usage(
+    request: Request,
+    _actor: SupervisorActor,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+) -> AssistUsage:
+    """How often each suggestion was used over the last ``days`` days, and by whom."""
+    return _assist(request).usage(days=days)

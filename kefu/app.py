@@ -22,6 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from analytics.learning_routes import router as learning_router
 from analytics.learning_service import VectorCache
 from analytics.routes import router as analytics_router
+from analytics.wall_feed import WallFeed
+from analytics.wall_routes import router as wall_router
 from bot.admin_routes import register_jobs as register_bot_jobs
 from bot.admin_routes import router as bot_admin_router
 from bot.routes import admin_router as exchanges_router
@@ -42,10 +44,13 @@ from core.staff_routes import router as staff_router
 from core.text import unstorable_at
 from handoff.agent_socket import ConsoleSockets
 from handoff.agent_socket import router as agent_socket_router
+from handoff.assist import AgentAssist
+from handoff.complaint_routes import router as complaint_router
 from handoff.customer_routes import router as handoff_customer_router
 from handoff.dispatch import Dispatcher
 from handoff.people_routes import router as people_router
 from handoff.routes import router as agent_router
+from handoff.service_language_routes import router as service_language_router
 from knowledge_base.embeddings import Embedder
 from knowledge_base.routes import register_jobs as register_kb_jobs
 from knowledge_base.routes import router as kb_router
@@ -89,6 +94,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         services.desk, broker, heartbeat=settings.agent_console_heartbeat_seconds
     )
     turns = TurnRunner(services.chat, broker, sweep_seconds=settings.bot_turn_sweep_seconds)
+    wall_feed = WallFeed(services.engine, settings, broker)
     jobs = JobQueue(
         services.engine,
         instance_id(settings.data_dir),
@@ -126,6 +132,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         await turns.stop()
         await dispatcher.stop()
         await console_sockets.close()
+        await wall_feed.stop()
         # Jobs this process runs (imports, reindexing, training) finish before the database
         # goes; queued ones stay for another process, or this one's next start.
         await run_in_threadpool(jobs.stop)
@@ -158,10 +165,18 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.chat = services.chat
     app.state.desk = services.desk
     app.state.customer_desk = services.customer_desk
+    app.state.service_language = services.desk.service_language
     app.state.canned = services.canned
+    app.state.assist = AgentAssist(
+        services.engine,
+        services.kb,
+        services.canned,
+        faq_floor={"en": settings.faq_clarify_score, "zh": settings.faq_clarify_score_zh},
+    )
     app.state.dispatcher = dispatcher
     app.state.turns = turns
     app.state.console_sockets = console_sockets
+    app.state.wall_feed = wall_feed
     app.state.broker = broker
     app.state.jobs = jobs
     app.state.rate_limiter = RateLimiter.from_settings(settings)
@@ -173,9 +188,12 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(exchanges_router)
     app.include_router(handoff_customer_router)
     app.include_router(agent_router)
+    app.include_router(complaint_router)
+    app.include_router(service_language_router)
     app.include_router(agent_socket_router)
     app.include_router(people_router)
     app.include_router(analytics_router)
+    app.include_router(wall_router)
     app.include_router(learning_router)
     app.include_router(bot_admin_router)
     app.include_router(jobs_router)
@@ -184,6 +202,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(pages.router)
     app.mount("/console/assets", pages.console_assets(), name="console-assets")
     app.mount("/admin/assets", pages.admin_assets(), name="admin-assets")
+    app.mount("/wall/assets", pages.wall_assets(), name="wall-assets")
     app.mount("/staff/assets", pages.shared_assets(), name="staff-assets")
     app.mount("/widget", pages.widget_assets(), name="widget-assets")
     _install_error_handlers(app)

@@ -211,9 +211,12 @@ def kb_load_demo(
     _train(services)
     canned = yaml.safe_load((HANDOFF_DEMO_DIR / "canned.yaml").read_text("utf-8"))
     added = services.canned.ensure(canned)
+    phrases = yaml.safe_load((HANDOFF_DEMO_DIR / "service_language.yaml").read_text("utf-8"))
+    listed = services.desk.service_language.ensure(phrases)
     state = services.kb.index.state()
     console.print(
-        f"demo loaded: {state.entries} published entries indexed, {added} canned responses"
+        f"demo loaded: {state.entries} published entries indexed, {added} canned responses, "
+        f"{listed} service-language phrases"
     )
 
 

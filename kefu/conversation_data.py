@@ -1,8 +1,9 @@
 """Everything stored about a conversation, across the packages that keep it.
 
 A conversation's rows live in four packages' tables, linked by id: its events (core), the
-bot's exchange log and pending turns (bot), tickets with their offline messages and the
-customer's feedback (handoff), and the learning loop's reviews of its exchanges (analytics).
+bot's exchange log and pending turns (bot), tickets with their offline messages, the
+customer's feedback and complaints (handoff), and the learning loop's reviews of its exchanges
+(analytics).
 Agents' notes are events (``internal``). Only the composition root knows every table, so the
 retention purge and a customer's export and erasure share this one map of them.
 """
@@ -19,7 +20,7 @@ from analytics.models import LearningReview
 from bot.models import Exchange
 from bot.turns import PendingBotTurn
 from core.conversations import Conversation, ConversationEvent
-from handoff.models import Feedback, Ticket
+from handoff.models import Complaint, Feedback, Ticket
 
 __all__ = ["CONVERSATION_TABLES", "count_rows", "delete_rows", "export_rows"]
 
@@ -31,12 +32,14 @@ CONVERSATION_TABLES = (
     "pending_bot_turn",
     "handoff_ticket",
     "conversation_feedback",
+    "complaint",
     "learning_review",
 )
 
 # Tables keyed by conversation id, in an order that deletes children before their parents
 # (feedback names a ticket; learning reviews name exchanges, handled apart).
 _BY_CONVERSATION: tuple[type[SQLModel], ...] = (
+    Complaint,
     Feedback,
     Ticket,
     PendingBotTurn,
@@ -123,6 +126,7 @@ def export_rows(session: Session, conversation: Conversation) -> dict[str, Any]:
         "exchanges": [_plain(x) for x in exchanges],
         "tickets": [_plain(t) for t in rows(Ticket, col(Ticket.id))],
         "feedback": _plain(feedback) if feedback else None,
+        "complaints": [_plain(c) for c in rows(Complaint, col(Complaint.id))],
         "pending_bot_turns": [
             _plain(t) for t in rows(PendingBotTurn, col(PendingBotTurn.message_seq))
         ],

@@ -1,6 +1,7 @@
 """The web pages the app serves: the demo store page with the widget, the widget itself, the
-agent console and the admin console. Plain static files, so nothing needs building; the admin
-dashboard's charting library, plotly.js, is served from the installed ``plotly`` package."""
+agent console, the supervisors' live wall and the admin console. Plain static files, so nothing
+needs building; the admin dashboard's charting library, plotly.js, is served from the installed
+``plotly`` package."""
 
 from __future__ import annotations
 
@@ -17,17 +18,20 @@ __all__ = [
     "ADMIN_DIR",
     "CONSOLE_DIR",
     "SHARED_DIR",
+    "WALL_DIR",
     "WIDGET_DIR",
     "admin_assets",
     "console_assets",
     "router",
     "shared_assets",
+    "wall_assets",
     "widget_assets",
 ]
 
 WIDGET_DIR = Path(web_widget.__file__).resolve().parent / "static"
 CONSOLE_DIR = Path(__file__).resolve().parent / "web" / "console"
 ADMIN_DIR = Path(__file__).resolve().parent / "web" / "admin"
+WALL_DIR = Path(__file__).resolve().parent / "web" / "wall"
 # What both staff consoles use: base styles, the API client and login.
 SHARED_DIR = Path(__file__).resolve().parent / "web" / "shared"
 PLOTLY_JS = Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
@@ -55,6 +59,11 @@ def agent_console() -> Response:
     return _page(CONSOLE_DIR / "index.html", "text/html; charset=utf-8")
 
 
+@router.get("/wall")
+def live_wall() -> Response:
+    return _page(WALL_DIR / "index.html", "text/html; charset=utf-8")
+
+
 @router.get("/admin")
 def admin_console() -> Response:
     return _page(ADMIN_DIR / "index.html", "text/html; charset=utf-8")
@@ -76,6 +85,10 @@ def widget_assets() -> StaticFiles:
 
 def console_assets() -> StaticFiles:
     return StaticFiles(directory=CONSOLE_DIR, check_dir=False)
+
+
+def wall_assets() -> StaticFiles:
+    return StaticFiles(directory=WALL_DIR, check_dir=False)
 
 
 def admin_assets() -> StaticFiles:

@@ -20,6 +20,7 @@ from core.db import make_engine
 from core.pii_policy import PersonalDataPolicy
 from core.settings import Settings
 from handoff.canned import CannedLibrary
+from handoff.complaints import ComplaintRules
 from handoff.config import DeskConfig
 from handoff.customer import CustomerDesk
 from handoff.desk import HandoffDesk
@@ -129,7 +130,7 @@ def build_services(
     )
     if serving:
         kb.on_intents_changed(intents.retrain_in_background)
-    desk = HandoffDesk(engine, DeskConfig.of(settings))
+    desk = HandoffDesk(engine, DeskConfig.of(settings), complaints=ComplaintRules.of(settings))
     chat = ChatService(
         engine,
         kb=kb,

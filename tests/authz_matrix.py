@@ -76,6 +76,7 @@ class Entry:
 
 _FAQ = {"question": "How long does delivery take?", "answer": "Three to five days."}
 _CANNED = {"shortcut": "hello", "title": "Hello", "text": "Hello {name}"}
+_PHRASE = {"phrase": "whatever", "language": "en", "alternatives": ["I see"]}
 _YAML = b"- question: Do you ship abroad?\n  answer: To 30 countries.\n"
 
 MATRIX: dict[str, Entry] = {
@@ -84,6 +85,7 @@ MATRIX: dict[str, Entry] = {
     "GET /widget.js": Entry(ANYONE),
     "GET /console": Entry(ANYONE, why="the page only; its data needs a session"),
     "GET /admin": Entry(ANYONE, why="the page only; its data needs a session"),
+    "GET /wall": Entry(ANYONE, why="the page only; its data needs a supervisor's session"),
     "GET /admin/vendor/plotly.min.js": Entry(ANYONE),
     "GET /healthz": Entry(ANYONE),
     "GET /readyz": Entry(ANYONE),
@@ -152,6 +154,26 @@ MATRIX: dict[str, Entry] = {
     "POST /api/agent/canned": Entry(SUPERVISORS, body="canned"),
     "PUT /api/agent/canned/{canned_id}": Entry(SUPERVISORS, body=_CANNED),
     "DELETE /api/agent/canned/{canned_id}": Entry(SUPERVISORS, fresh=True),
+    "GET /api/agent/tickets/{ticket_id}/assist": Entry(TEAM),
+    "POST /api/agent/tickets/{ticket_id}/assist/used": Entry(
+        TEAM, body={"kind": "faq", "id": "no-such-entry", "rank": 1}, why="404: no such entry"
+    ),
+    "GET /api/agent/assist/usage": Entry(SUPERVISORS),
+    "GET /api/agent/complaints/options": Entry(STAFF),
+    "GET /api/agent/complaints": Entry(STAFF, why="agents see only the complaints they own"),
+    "POST /api/agent/tickets/{ticket_id}/complaint": Entry(
+        ACTING, body={"level": "normal"}, why="409 once A's chat is a complaint"
+    ),
+    "GET /api/agent/complaints/{complaint_id}": Entry(TEAM),
+    "PATCH /api/agent/complaints/{complaint_id}": Entry(ACTING, body={"category": "delivery"}),
+    "POST /api/agent/complaints/{complaint_id}/resolve": Entry(
+        ACTING, body={"root_cause": "other", "resolution": "done"}, why="409 once resolved"
+    ),
+    "GET /api/agent/service-language": Entry(STAFF, why="agents see what their replies meet"),
+    "POST /api/agent/service-language": Entry(SUPERVISORS, body="service_phrase"),
+    "PUT /api/agent/service-language/{phrase_id}": Entry(SUPERVISORS, body=_PHRASE),
+    "DELETE /api/agent/service-language/{phrase_id}": Entry(SUPERVISORS, fresh=True),
+    "GET /api/agent/service-language/report": Entry(SUPERVISORS),
     "WS /api/agent/ws": Entry(STAFF),
     "WS /api/agent/ws subscribe": Entry(TEAM, why="a live transcript of A's chat"),
     "WS /api/agent/ws message": Entry(ACTING, why="a reply on A's chat"),
@@ -217,6 +239,10 @@ MATRIX: dict[str, Entry] = {
     ),
     # -- what supervisors read: the exchange log and analytics ----------------------------------
     "GET /api/admin/exchanges": Entry(SUPERVISORS),
+    "GET /api/admin/analytics/complaints": Entry(SUPERVISORS),
     "GET /api/admin/analytics/summary": Entry(SUPERVISORS),
     "GET /api/admin/analytics/export.csv": Entry(SUPERVISORS),
+    # -- the live wall: the floor at a glance, for supervisors ----------------------------------
+    "GET /api/supervisor/wall": Entry(SUPERVISORS),
+    "WS /api/supervisor/wall/ws": Entry(SUPERVISORS),
 }

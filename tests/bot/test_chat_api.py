@@ -293,3 +293,41 @@ def test_a_greeting_then_a_mildly_unhappy_question_gets_its_answer(
     payload = replies[0]["payload"]
     assert payload["kind"] == "answer", payload
     assert payload.get("entry_id") == "zh-order-track" or payload.get("intent") == "order_status"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("I want to file a complaint about the agent who was rude to me", "en"), ("我要投诉", "zh")],
+)
+def test_a_complaint_handed_over_on_the_complaint_intent_opens_a_complaint(
+    demo_client: TestClient, text: str, language: str
+) -> None:
+    """Issue 17: the bot's complaint intent opens a complaint on the clock, in the handover's
+    own transaction; the register lists it with its deadline."""
+    customer = Customer(demo_client)
+    replies = customer.say(text)
+    assert replies[-1]["type"] == "conversation.escalated"
+    assert replies[-1]["payload"]["reason"] == "intent_rule"
+    found = demo_client.get(
+        "/api/agent/complaints", params={"conversation_id": customer.id}
+    ).json()["complaints"]
+    assert len(found) == 1
+    complaint = found[0]
+    assert (complaint["source"], complaint["status"], complaint["level"]) == (
+        "bot",
+        "open",
+        "normal",
+    )
+    # Nobody is online here: the complaint is on the clock before any ticket exists.
+    assert complaint["ticket_id"] is None
+    assert complaint["owner"] is None
+    assert complaint["seconds_left"] > 71 * 3600
+    # Not a complaint: a plain request for a person opens none.
+    other = Customer(demo_client)
+    other.say("转人工客服" if language == "zh" else "let me talk to a person")
+    assert (
+        demo_client.get("/api/agent/complaints", params={"conversation_id": other.id}).json()[
+            "complaints"
+        ]
+        == []
+    )

@@ -221,6 +221,21 @@ class World:
             return "no-such-version"
         if name == "canned_id":
             return str(m._ok(m.setup.post("/api/agent/canned", json=self.body("canned")))["id"])
+        if name == "complaint_id":
+            path = f"/api/agent/tickets/{self.ticket_id}/complaint"
+            made = m.setup.post(path, json={"level": "normal"})
+            if made.status_code == 201:
+                return str(made.json()["id"])
+            found = m._ok(
+                m.setup.get(
+                    "/api/agent/complaints",
+                    params={"conversation_id": self.value("conversation_id"), "status": "all"},
+                )
+            )
+            return str(found["complaints"][0]["id"])
+        if name == "phrase_id":
+            phrase = self.body("service_phrase")
+            return str(m._ok(m.setup.post("/api/agent/service-language", json=phrase))["id"])
         if name == "entry_id":
             faq = {"question": f"Question {next(m.serial)}?", "answer": "An answer."}
             return str(m._ok(m.setup.post("/api/admin/kb/faqs", json=faq))["id"])
@@ -246,6 +261,8 @@ class World:
             return {"password": PASSWORD, "code": "000000"}
         if name == "canned":
             return {"shortcut": f"c{n}", "title": "Hello", "text": "Hello {name}"}
+        if name == "service_phrase":
+            return {"phrase": f"matrix phrase {n}", "alternatives": ["kinder words"]}
         if name == "new_user":
             return {"username": f"m-new-{n}", "password": PASSWORD, "role": "agent"}
         if name == "new_intent":
@@ -327,6 +344,9 @@ class Runner:
                 self.attempts.extend(self._agent_socket(actor))
         elif key.startswith("WS /api/agent/ws "):
             return  # the frames, tried by _agent_socket
+        elif key == "WS /api/supervisor/wall/ws":
+            for actor in ACTORS:
+                self.attempts.append(self._wall_socket(actor))
         else:
             raise AssertionError(f"no way to try the socket {key}: add one to Runner")
 
@@ -367,6 +387,13 @@ class Runner:
                 name = f"{key} {frame}"
                 attempts.append(Attempt(name, actor, actor in MATRIX[name].allowed, outcome))
         return attempts
+
+    def _wall_socket(self, actor: str) -> Attempt:
+        key = "WS /api/supervisor/wall/ws"
+        headers = {**self._cookie(actor), "Origin": self.m.server.url}
+        with connect(f"{_ws(self.m.server)}{key[3:]}", additional_headers=headers) as ws:
+            outcome = _answer(ws, {"wall"})
+        return Attempt(key, actor, actor in MATRIX[key].allowed, outcome)
 
     def _cookie(self, actor: str) -> dict[str, str]:
         if actor not in self.m.staff:
@@ -460,7 +487,7 @@ def test_every_actor_gets_exactly_what_the_policy_allows(
     succeeded = sum(
         1
         for a in attempts
-        if a.allowed and a.outcome.startswith(("2", "ready", "subscribed", "ack"))
+        if a.allowed and a.outcome.startswith(("2", "ready", "subscribed", "ack", "wall"))
     )
     sockets = {k for k in covered if k.startswith("WS ") and k.count(" ") == 1}
     frames = {k for k in covered if k.startswith("WS ")} - sockets

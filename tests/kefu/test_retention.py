@@ -42,6 +42,7 @@ TABLES = {
     "conversation_feedback": (
         "SELECT count(*) FROM conversation_feedback WHERE conversation_id = :cid"
     ),
+    "complaint": "SELECT count(*) FROM complaint WHERE conversation_id = :cid",
     "learning_review": (
         "SELECT count(*) FROM learning_review WHERE exchange_id IN "
         "(SELECT id FROM bot_exchange WHERE conversation_id = :cid)"
@@ -70,6 +71,12 @@ class Chat(Customer):
             headers=self.headers,
         )
         assert offline.status_code == 201, offline.text
+        waiting = self.client.get("/api/agent/tickets", params={"view": "offline"}).json()
+        ticket = next(t for t in waiting["tickets"] if t["conversation_id"] == self.id)
+        marked = self.client.post(
+            f"/api/agent/tickets/{ticket['id']}/complaint", json={"category": "delivery"}
+        )
+        assert marked.status_code == 201, marked.text
         assert self.client.post(f"{base}/close", headers=self.headers).status_code == 200
         rated = self.client.post(f"{base}/feedback", json={"csat": 2}, headers=self.headers)
         assert rated.status_code == 201, rated.text

@@ -9,6 +9,7 @@ import { newClientId } from "./rich.js";
 import { send } from "./socket.js";
 import { describe, state, TYPING_IDLE_MS, TYPING_SHOW_MS, TYPING_THROTTLE_MS } from "./state.js";
 import { canAct, canReply } from "./ticket.js";
+import { hidePhraseWarning, showPhraseWarning, syncPhraseWarning } from "./service-language.js";
 import { renderTranscript } from "./transcript.js";
 
 /** docs/handoff.md: only the owner (or a supervisor/admin) notes. */
@@ -25,6 +26,7 @@ export function renderComposerState(ticket) {
   const input = $("#reply-input");
   const note = $("#note-toggle").checked;
   const enabled = composerAllows(ticket);
+  syncPhraseWarning(ticket ? String(ticket.conversation_id) : null, note);
   input.disabled = !enabled;
   $("#reply-send").disabled = !enabled;
   $("#canned-button").disabled = !enabled;
@@ -44,7 +46,8 @@ export function renderComposerState(ticket) {
   $("#composer-hint").textContent = enabled && note ? hint : "";
 }
 
-export async function sendReply() {
+/** ``confirmPhrases``: send even with service-language phrases (the warning's "Send anyway"). */
+export async function sendReply({ confirmPhrases = false } = {}) {
   const input = $("#reply-input");
   const ticket = currentTicket();
   const text = input.value.trim();
@@ -56,11 +59,13 @@ export async function sendReply() {
   input.value = "";
   closePicker();
   stopTyping();
+  hidePhraseWarning();
   store.pending.set(clientId, { text, note });
   renderTranscript(true);
   const path = `/api/agent/tickets/${encodeURIComponent(ticket.id)}/${note ? "notes" : "messages"}`;
   try {
-    const body = await api("POST", path, note ? { text } : { text, client_id: clientId });
+    const reply = { text, client_id: clientId, ...(confirmPhrases ? { confirm_phrases: true } : {}) };
+    const body = await api("POST", path, note ? { text } : reply);
     store.pending.delete(clientId);
     const added = addEvents(cid, body && body.event ? [body.event] : []);
     if (selectedConversation() === cid) renderTranscript(true);
@@ -71,6 +76,8 @@ export async function sendReply() {
     if (selectedConversation() === cid) {
       renderTranscript();
       if (!input.value) input.value = text;
+      // Nothing was sent: the reply stays in the box, and the warning says what to change.
+      if (failure.code === "service_language") return showPhraseWarning(cid, failure.details, () => sendReply({ confirmPhrases: true }));
     }
     toast(`Not sent: ${describe(failure)}`, "error");
   }

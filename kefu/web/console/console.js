@@ -9,12 +9,15 @@
 // on sign-in. The desk itself lives beside it: state.js (constants, the shared state object),
 // lists.js, notify.js, presence.js, conversations.js (events by seq), socket.js, ticket.js (the
 // open ticket), transcript.js, context.js, composer.js, canned.js, actions.js (claim, hand back,
-// close, transfer), shortcuts.js and rich.js. The modules import each other's functions; only
-// this one runs code when loaded, so the import cycles between them are harmless.
+// close, transfer), shortcuts.js, rich.js, service-language.js (the warning above the reply
+// box) and service-language-list.js (the list and its report). The modules import each
+// other's functions; only this one runs code when loaded, so the import cycles between them
+// are harmless.
 
 import { $ } from "/staff/assets/dom.js";
 import { session, startSession } from "/staff/assets/session.js";
 import { claim, openTransfer, submitTransfer, ticketAction, transferKind } from "./actions.js";
+import { refreshComplaints, tickComplaints, wireComplaints } from "./complaints.js";
 import { closePicker, toggleCanned } from "./canned.js";
 import { onReplyInput, renderComposerState, sendReply, stopTyping } from "./composer.js";
 import { renderContextEmpty } from "./context.js";
@@ -22,16 +25,19 @@ import { currentTicket } from "./conversations.js";
 import { refreshLists, tick, updateTitle } from "./lists.js";
 import { unlockAudio } from "./notify.js";
 import { changePresence, loadAgent, showPresence } from "./presence.js";
+import { hidePhraseWarning, wirePhraseWarning } from "./service-language.js";
+import { wirePhraseList } from "./service-language-list.js";
 import { onGlobalKeydown, onReplyKeydown } from "./shortcuts.js";
 import { connect, keepAlive } from "./socket.js";
 import { BASE_TITLE, LIST_POLL_MS, state } from "./state.js";
-import { selectTicket } from "./ticket.js";
+import { canAct, selectTicket } from "./ticket.js";
 
 // ---------------------------------------------------------------------------------------
 // Session: the shared sign-in opens the workspace; leaving it forgets everything
 
 function teardown() {
   state.agent = null;
+  $("#wall-link").hidden = true;
   for (const id of state.intervals) clearInterval(id);
   state.intervals = [];
   clearTimeout(state.wsTimer);
@@ -51,7 +57,9 @@ function teardown() {
   state.cannedFor = null;
   state.drafts.clear();
   $("#reply-input").value = "";
-  for (const id of ["mine-list", "queue-list", "offline-list"]) $(`#${id}`).replaceChildren();
+  hidePhraseWarning();
+  if ($("#phrases-dialog").open) $("#phrases-dialog").close();
+  for (const id of ["mine-list", "queue-list", "offline-list", "complaints-list"]) $(`#${id}`).replaceChildren();
   $("#transcript").replaceChildren();
   $("#chat").hidden = true;
   $("#chat-empty").hidden = false;
@@ -61,8 +69,12 @@ function teardown() {
 
 async function enterWorkspace() {
   showPresence(null);
+  // The live wall is for supervisors and admins (the server refuses agents anyway).
+  $("#wall-link").hidden = !["supervisor", "admin"].includes(session.user && session.user.role);
   updateTitle();
   state.intervals.push(setInterval(tick, 1000));
+  state.intervals.push(setInterval(tickComplaints, 1000));
+  refreshComplaints();
   state.intervals.push(setInterval(() => refreshLists(), LIST_POLL_MS));
   state.intervals.push(setInterval(keepAlive, 15000));
   loadAgent();
@@ -131,6 +143,9 @@ function wireStatic() {
 }
 
 wireStatic();
+wireComplaints({ open: (id) => selectTicket(id, { focusReply: true }), canAct });
+wirePhraseWarning();
+wirePhraseList();
 startSession({
   storageKey: "kefu.console.csrf",
   title: BASE_TITLE,

@@ -1,7 +1,8 @@
 // Conversations: events by (conversation, seq), so nothing is shown twice
 
 import { api } from "/staff/assets/api.js";
-import { h } from "/staff/assets/dom.js";
+import { debounce, h } from "/staff/assets/dom.js";
+import { refreshAssist } from "./assist.js";
 import { showTyping } from "./composer.js";
 import { refreshListsSoon, ticketsById } from "./lists.js";
 import { LIFECYCLE, state } from "./state.js";
@@ -60,9 +61,13 @@ export async function loadEvents(cid, after) {
   }
 }
 
+// A burst of customer messages asks for suggestions once, for the last of them.
+const assistSoon = debounce(() => refreshAssist(currentTicket()), 250);
+
 export function afterEvents(cid, added, live) {
   const open = selectedConversation() === cid;
   if (open) renderTranscript();
+  if (open && added.some((event) => event.author === "customer" && event.type === "message")) assistSoon();
   let lifecycle = false;
   for (const event of added) {
     if (LIFECYCLE.has(event.type)) lifecycle = true;

@@ -40,7 +40,7 @@ export function onReplyKeydown(event) {
 
 export function onGlobalKeydown(event) {
   if (!session.user || $("#workspace").hidden) return;
-  if ($("#transfer-dialog").open) return;
+  if ($("#transfer-dialog").open || $("#phrases-dialog").open) return;
   if (event.altKey && !event.ctrlKey && !event.metaKey) {
     if (event.key === "ArrowDown") {
       event.preventDefault();

@@ -1,5 +1,6 @@
 // WebSocket: reconnect with exponential backoff and jitter; replay with last_seq
 
+import { onComplaintFrame } from "./complaints.js";
 import { api } from "/staff/assets/api.js";
 import { $ } from "/staff/assets/dom.js";
 import { session } from "/staff/assets/session.js";
@@ -138,6 +139,11 @@ function onFrame(frame) {
     case "queue.changed":
       refreshListsSoon();
       if (state.selectedId) refreshDetailSoon();
+      break;
+    case "complaints.changed":
+    case "complaint.due_soon":
+    case "complaint.overdue":
+      onComplaintFrame(frame);
       break;
     case "typing":
       if (frame.who && frame.who !== "customer") break;

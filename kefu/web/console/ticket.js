@@ -3,7 +3,9 @@
 import { api } from "/staff/assets/api.js";
 import { $, debounce, h, toast } from "/staff/assets/dom.js";
 import { session } from "/staff/assets/session.js";
+import { clearAssist, refreshAssist } from "./assist.js";
 import { closePicker } from "./canned.js";
+import { showComplaintFor } from "./complaints.js";
 import { renderComposerState, showTyping, stopTyping } from "./composer.js";
 import { renderContext, renderContextLoading } from "./context.js";
 import { currentTicket, loadEvents, selectedConversation } from "./conversations.js";
@@ -19,6 +21,7 @@ export async function selectTicket(id, { focusReply = false } = {}) {
   if (state.selectedId !== id) {
     stopTyping();
     closePicker();
+    clearAssist();
     state.canned = null;
     state.cannedFor = null;
     // Each chat keeps its own unsent draft.
@@ -89,6 +92,8 @@ async function fetchDetail() {
     state.detail = { ticket: body.ticket, context: body.context || null };
     renderHeader();
     renderContext(state.detail);
+    refreshAssist(state.detail.ticket);
+    showComplaintFor(state.detail.ticket);
     const cid = selectedConversation();
     if (cid && cid !== previous) {
       $("#transcript").replaceChildren();

@@ -50,6 +50,16 @@ function systemText(event) {
       return "The customer reopened the conversation";
     case "offline_message.received":
       return `Offline message left${p.email ? ` (${p.email})` : ""}`;
+    case "complaint.opened":
+      return `Marked a complaint (${p.level}, ${p.category})${p.by ? ` by ${p.by}` : " by the bot"} — answer by ${formatDate(p.deadline_at)}`;
+    case "complaint.changed":
+      return `Complaint now ${p.level}${p.by ? ` (${p.by})` : ""} — answer by ${formatDate(p.deadline_at)}`;
+    case "complaint.due_soon":
+      return `Complaint due soon — answer by ${formatDate(p.deadline_at)}`;
+    case "complaint.overdue":
+      return "Complaint overdue: escalated to the supervisors";
+    case "complaint.resolved":
+      return `Complaint resolved${p.by ? ` by ${p.by}` : ""}: ${String(p.root_cause || "").replace(/_/g, " ")}${p.on_time ? " (on time)" : " (late)"}`;
     case "feedback.received":
       return `Feedback: CSAT ${p.csat ?? "–"}/5${p.nps !== undefined && p.nps !== null ? `, NPS ${p.nps}` : ""}`;
     default:
@@ -65,8 +75,9 @@ function eventNode(event) {
   if (internal) dataset.internal = "true";
   const time = formatClock(event.created_at);
 
-  if (event.type !== "message" && !internal) {
-    const alert = event.type === "conversation.escalated" || event.type === "conversation.closed";
+  // The desk's own notices (a complaint opened, due soon, overdue) are lines, not notes.
+  if (event.type !== "message" && (!internal || author === "system")) {
+    const alert = event.type === "conversation.escalated" || event.type === "conversation.closed" || event.type === "complaint.overdue" || event.type === "complaint.due_soon";
     return h("div", { className: `sys${alert ? " sys--alert" : ""}`, dataset, attrs: { title: formatDate(event.created_at) } }, systemText(event), time ? ` · ${time}` : "");
   }
 
