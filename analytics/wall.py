@@ -20,7 +20,8 @@ from sqlmodel import Session, col, select
 
 from core.settings import Settings
 from core.staff import StaffUser
-from handoff.models import AgentProfile, Ticket
+from handoff.complaints import ComplaintRules
+from handoff.models import AgentProfile, Complaint, Ticket
 from handoff.priority import Priority
 
 from .metrics import containment, escalation, satisfaction
@@ -109,15 +110,26 @@ class WallToday(BaseModel):
     escalations_by_reason: list[WallReason]
 
 
+class WallComplaint(BaseModel):
+    complaint_id: int
+    ticket_id: int | None
+    level: str
+    category: str
+    owner: str | None = Field(description="The display name of the agent who has the chat.")
+    deadline: datetime
+    seconds_left: float = Field(description="Negative once overdue.")
+    overdue: bool
+
+
 class WallSnapshot(BaseModel):
     generated_at: datetime
     queue: WallQueue
     agents: WallAgents
     sla: WallSla
     today: WallToday
-    # HOOK (complaints near their deadline): empty until handoff/complaints.py fills it; the
-    # page shows its tile only when there is something in it.
-    complaints: list[dict[str, Any]] = Field(default_factory=list)
+    # Open complaints past their warning point (KEFU_COMPLAINT_WARN_SHARE of their time left)
+    # or overdue, the most pressing first; the page shows the tile only when there are some.
+    complaints: list[WallComplaint] = Field(default_factory=list)
 
     def fingerprint(self) -> dict[str, Any]:
         """What the snapshot says, without the figures that only move with the clock (the page
@@ -128,6 +140,7 @@ class WallSnapshot(BaseModel):
                 "generated_at": True,
                 "queue": {"longest_wait_seconds"},
                 "sla": {"tickets": {"__all__": {"seconds_left"}}},
+                "complaints": {"__all__": {"seconds_left"}},
             },
         )
 
@@ -152,13 +165,49 @@ def wall_snapshot(engine: Engine, settings: Settings, now: datetime) -> WallSnap
         queue = _queue(session, now)
         agents = _agents(session)
         sla = _sla(session, now, target, warning)
+        complaints = _complaints(session, now, ComplaintRules.of(settings))
     return WallSnapshot(
         generated_at=now,
         queue=queue,
         agents=agents,
         sla=sla,
         today=_today(engine, now, settings.business_timezone),
+        complaints=complaints,
     )
+
+
+def _complaints(session: Session, now: datetime, rules: ComplaintRules) -> list[WallComplaint]:
+    shown = []
+    for complaint in session.exec(
+        select(Complaint)
+        .where(col(Complaint.status) == "open")
+        .order_by(col(Complaint.deadline_at), col(Complaint.id))
+    ).all():
+        if now < rules.warn_at(complaint.level, complaint.created_at):
+            continue
+        ticket = session.exec(
+            select(Ticket)
+            .where(col(Ticket.conversation_id) == complaint.conversation_id)
+            .order_by(col(Ticket.id).desc())
+            .limit(1)
+        ).first()
+        owner = session.get(StaffUser, ticket.agent_id) if ticket and ticket.agent_id else None
+        deadline = complaint.deadline_at
+        shown.append(
+            WallComplaint(
+                complaint_id=complaint.id or 0,
+                ticket_id=ticket.id if ticket else None,
+                level=complaint.level,
+                category=complaint.category,
+                owner=(owner.display_name or owner.username) if owner else None,
+                deadline=deadline,
+                seconds_left=(deadline - now).total_seconds(),
+                overdue=now > deadline,
+            )
+        )
+        if len(shown) >= SLA_ROWS:
+            break
+    return shown
 
 
 def _queue(session: Session, now: datetime) -> WallQueue:

@@ -77,3 +77,20 @@ def test_an_agent_marks_and_resolves_a_complaint(browser: Browser, live_server: 
     expect(item).to_have_count(0)
     # The customer saw none of it.
     assert not [e for e in customer.events() if e["type"].startswith("complaint.")]
+
+    # The register in numbers, in the admin console's analytics.
+    live_server.staff("complaint-admin", "admin")
+    admin = browser.new_context(
+        viewport={"width": 1280, "height": 900}, base_url=live_server.url
+    ).new_page()
+    admin.goto("/admin")
+    admin.fill("#login-username", "complaint-admin")
+    admin.fill("#login-password", PASSWORD)
+    admin.click("#login-submit")
+    admin.click("[data-testid=tab-analytics]")
+    expect(admin.locator("[data-testid=tile-complaints-urgent]")).to_have_text("100%")
+    expect(admin.locator("[data-testid=tile-complaints-urgent-sub]")).to_have_text("1 of 1 on time")
+    expect(admin.locator("[data-testid=complaint-categories]")).to_contain_text("delivery")
+    expect(admin.locator("[data-testid=complaint-causes]")).to_contain_text("logistics")
+    admin.locator("[data-testid=complaint-report]").scroll_into_view_if_needed()
+    screenshot(admin, "admin-complaint-report")

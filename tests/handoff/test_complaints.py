@@ -99,6 +99,8 @@ def test_marking_the_register_and_resolution(desk: ServerFactory) -> None:
     register = _register(supervisor)
     assert [c["id"] for c in register["complaints"]] == [urgent["id"], normal["id"]]
     assert register["open"] == {"urgent": 1, "normal": 1}
+    # Neither is near its deadline yet: the live wall shows none.
+    assert supervisor.get("/api/supervisor/wall").json()["complaints"] == []
     assert _register(second)["complaints"] == []
     assert [c["id"] for c in _register(first, level="normal")["complaints"]] == [normal["id"]]
     # A teammate may read it, as they may read the chat, but not act on it.
@@ -192,6 +194,11 @@ def test_the_owner_is_warned_and_supervisors_get_the_overdue_ones(desk: ServerFa
     assert shown["overdue"] is True
     assert shown["seconds_left"] < 0
     assert ticket_of(agent, customer.id, view="mine")["priority"] == "urgent"
+    # The supervisors' live wall lists it, without the customer's name.
+    wall = supervisor.get("/api/supervisor/wall").json()["complaints"]
+    assert [(c["complaint_id"], c["overdue"], c["owner"]) for c in wall] == [
+        (complaint_id, True, "clock-agent")
+    ]
     staff_events = agent.get(f"/api/agent/conversations/{customer.id}/events").json()["events"]
     kinds = [e["type"] for e in staff_events if e["type"].startswith("complaint.")]
     assert kinds == ["complaint.opened", "complaint.due_soon", "complaint.overdue"]
@@ -203,3 +210,4 @@ def test_the_owner_is_warned_and_supervisors_get_the_overdue_ones(desk: ServerFa
     assert done.json()["on_time"] is False
     report = supervisor.get("/api/admin/analytics/complaints").json()
     assert report["on_time"]["urgent"] == {"numerator": 0, "denominator": 1, "rate": 0.0}
+    assert supervisor.get("/api/supervisor/wall").json()["complaints"] == []

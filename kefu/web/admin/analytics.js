@@ -55,10 +55,15 @@ export async function loadAnalytics() {
   renderCsvLinks(filters);
   $("#tiles").setAttribute("aria-busy", "true");
   try {
-    const [summary] = await Promise.all([api("GET", `/api/admin/analytics/summary${query(filters)}`), loadPlotly().catch((e) => e)]);
+    const [summary, complaints] = await Promise.all([
+      api("GET", `/api/admin/analytics/summary${query(filters)}`),
+      api("GET", `/api/admin/analytics/complaints${query({ start: filters.start, end: filters.end })}`),
+      loadPlotly().catch((e) => e),
+    ]);
     if (request !== analytics.request) return;
     analytics.summary = summary;
     renderTiles(summary);
+    renderComplaintReport(complaints);
     renderScorecard(summary.agents || []);
     if (window.Plotly) renderCharts(summary);
     else showError(error, "The charts could not load (plotly.js); the numbers above are complete.");
@@ -125,6 +130,34 @@ function renderTiles(s) {
     tile("frt-bot", "First response, bot", duration(frt.bot && frt.bot.p50), frt.bot && frt.bot.count ? `median of ${frt.bot.count} · p90 ${duration(frt.bot.p90)}` : "no replies yet"),
     tile("frt-person", "First response, person", duration(frt.people && frt.people.p50), frt.people && frt.people.count ? `median of ${frt.people.count} · p90 ${duration(frt.people.p90)}` : "no tickets answered yet"),
   );
+}
+
+const LEVELS = [
+  ["urgent", "Urgent, 24 h"],
+  ["important", "Important, 48 h"],
+  ["normal", "Normal, 72 h"],
+];
+
+function onTimeSub(r) {
+  return r && r.denominator ? `${r.numerator} of ${r.denominator} on time` : "none due yet";
+}
+
+function countRows(body, entries, empty) {
+  body.replaceChildren(...(entries.length ? entries.map(([name, n]) => h("tr", {}, h("td", { text: String(name).replace(/_/g, " ") }), h("td", { className: "num", text: n }))) : [h("tr", {}, h("td", { className: "empty", attrs: { colspan: 2 }, text: empty }))]));
+}
+
+/** /api/admin/analytics/complaints: counts, on time per level, categories, causes, trend. */
+function renderComplaintReport(r) {
+  const onTime = r.on_time || {};
+  $("#complaint-tiles").replaceChildren(
+    tile("complaints-opened", "Opened", String(r.opened), `${r.open} open · ${r.pending} inside their time`),
+    tile("complaints-on-time", "Answered on time", percent(onTime.all && onTime.all.rate), onTimeSub(onTime.all)),
+    ...LEVELS.map(([level, label]) => tile(`complaints-${level}`, label, percent(onTime[level] && onTime[level].rate), onTimeSub(onTime[level]))),
+  );
+  countRows($("#complaint-categories"), Object.entries(r.by_category || {}), "No complaints");
+  countRows($("#complaint-causes"), Object.entries(r.by_cause || {}), "None resolved");
+  const trend = r.trend || [];
+  $("#complaint-trend").replaceChildren(...(trend.length ? trend.map((d) => h("tr", {}, h("td", { text: d.day }), h("td", { className: "num", text: d.opened }), h("td", { className: "num", text: d.resolved }))) : [h("tr", {}, h("td", { className: "empty", attrs: { colspan: 3 }, text: "No complaints" }))]));
 }
 
 function renderScorecard(agents) {

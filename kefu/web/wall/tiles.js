@@ -76,7 +76,7 @@ export function tick(state) {
     longest.textContent = "–";
     longest.dataset.level = "none";
   }
-  for (const row of document.querySelectorAll("#sla-list [data-deadline]")) {
+  for (const row of document.querySelectorAll("#sla-list [data-deadline], #complaint-list [data-deadline]")) {
     const left = -since(row.dataset.deadline);
     row.dataset.breached = String(left <= 0 || row.dataset.flagged === "true");
     $(".sla-row__time", row).textContent = left > 0 ? `${clock(Math.ceil(left))} left` : `late ${clock(-left)}`;
@@ -149,12 +149,23 @@ function renderToday(today) {
   list.replaceChildren(...(rows.length ? rows : [emptyList(list)]));
 }
 
-// HOOK (complaints near their deadline): the snapshot's "complaints" list is empty until
-// handoff/complaints.py fills it; its rows are drawn from whatever they name.
+// Open complaints past their warning point or overdue (analytics/wall.py); their time left
+// ticks with the SLA rows'.
+const COMPLAINT_LEVEL = { urgent: "urgent", important: "high", normal: "normal" };
+
 function renderComplaints(complaints) {
   $("#tile-complaints").hidden = !complaints.length;
   setText("complaints-count", complaints.length ? String(complaints.length) : "");
   $("#complaint-list").replaceChildren(
-    ...complaints.map((item) => h("li", { className: "sla-row", dataset: { testid: "complaint-row" } }, h("span", { text: item.label || item.conversation_id || "" }), h("span", { className: "sla-row__time", text: item.deadline ? new Date(item.deadline).toLocaleString() : "" }))),
+    ...complaints.map((item) =>
+      h(
+        "li",
+        { className: "sla-row", dataset: { testid: "complaint-row", deadline: item.deadline, flagged: String(item.overdue), breached: String(item.overdue) } },
+        h("span", { className: `badge badge--${COMPLAINT_LEVEL[item.level] || "normal"}`, text: item.level }),
+        h("span", { className: "sla-row__team", text: item.category }),
+        h("span", { className: "sla-row__who", text: item.owner || "nobody yet" }),
+        h("span", { className: "sla-row__time" }),
+      ),
+    ),
   );
 }
