@@ -15,7 +15,7 @@ import pytest
 
 from core.settings import Settings
 from knowledge_base.embeddings import SentenceEmbedder
-from tests.conftest import need
+from tests.conftest import PASSWORD, need
 from tests.live import LiveServer, load_demo, serve
 
 CHROMIUM = os.environ.get("KEFU_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -24,7 +24,7 @@ DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # Set to 1 to refresh the screenshots the documentation shows; otherwise tests leave docs alone.
 UPDATE_DOCS = os.environ.get("KEFU_UPDATE_SCREENSHOTS") == "1"
 
-__all__ = ["ARTIFACTS", "LiveServer", "eventually", "screenshot"]
+__all__ = ["ARTIFACTS", "LiveServer", "assigned_to", "eventually", "screenshot", "signed_in"]
 T = TypeVar("T")
 
 
@@ -88,3 +88,25 @@ def eventually(probe: Callable[[], T | None], what: str = "condition", timeout: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.1)
+
+
+def signed_in(browser: Any, server: LiveServer, username: str, path: str = "/console") -> Any:
+    """A page of its own browser context at ``path`` (a staff page), signed in as ``username``."""
+    page = browser.new_context(
+        viewport={"width": 1280, "height": 800}, base_url=server.url
+    ).new_page()
+    page.goto(path)
+    page.fill("#login-username", username)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    return page
+
+
+def assigned_to(staff: Any, conversation_id: str) -> int:
+    """The id of the ticket the desk assigned to ``staff`` for this conversation, once it has."""
+
+    def mine() -> int | None:
+        tickets = staff.get("/api/agent/tickets", params={"view": "mine"}).json()["tickets"]
+        return next((t["id"] for t in tickets if t["conversation_id"] == conversation_id), None)
+
+    return int(eventually(mine, what="the chat assigned to the agent"))

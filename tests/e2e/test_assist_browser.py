@@ -12,8 +12,7 @@ from playwright.sync_api import Browser, expect
 
 from core.settings import Settings
 from knowledge_base.embeddings import SentenceEmbedder
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import LiveServer, screenshot
+from tests.e2e.conftest import LiveServer, assigned_to, screenshot, signed_in
 from tests.handoff.desk_helpers import Customer, go_online, wait_until
 from tests.live import serve
 
@@ -59,20 +58,10 @@ def test_an_agent_inserts_a_suggested_answer(browser: Browser, live_server: Live
     customer = Customer(live_server, name="Ada", language="en")
     customer.ask_for_person()
 
-    def mine() -> int | None:
-        tickets = staff.get("/api/agent/tickets", params={"view": "mine"}).json()["tickets"]
-        return next((t["id"] for t in tickets if t["conversation_id"] == customer.id), None)
-
-    ticket_id = wait_until(mine, what="the chat assigned to the agent")
+    ticket_id = assigned_to(staff, customer.id)
     customer.say("I want my money back, the shoes don't fit")
 
-    page = browser.new_context(
-        viewport={"width": 1280, "height": 800}, base_url=live_server.url
-    ).new_page()
-    page.goto("/console")
-    page.fill("#login-username", "assist-browser")
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-submit")
+    page = signed_in(browser, live_server, "assist-browser")
     page.locator(f"[data-testid=mine-list] [data-ticket-id='{ticket_id}']").click()
 
     suggestions = page.locator("[data-testid=assist] [data-testid=assist-suggestion]")

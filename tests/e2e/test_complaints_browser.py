@@ -11,9 +11,8 @@ from playwright.sync_api import Browser, expect
 
 from core.settings import Settings
 from knowledge_base.embeddings import SentenceEmbedder
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import LiveServer, screenshot
-from tests.handoff.desk_helpers import Customer, go_online, wait_until
+from tests.e2e.conftest import LiveServer, assigned_to, screenshot, signed_in
+from tests.handoff.desk_helpers import Customer, go_online
 from tests.live import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -39,18 +38,8 @@ def test_an_agent_marks_and_resolves_a_complaint(browser: Browser, live_server: 
     customer.say("The courier threw my parcel over the fence and it broke")
     customer.ask_for_person()
 
-    def mine() -> int | None:
-        tickets = staff.get("/api/agent/tickets", params={"view": "mine"}).json()["tickets"]
-        return next((t["id"] for t in tickets if t["conversation_id"] == customer.id), None)
-
-    ticket_id = wait_until(mine, what="the chat assigned to the agent")
-    page = browser.new_context(
-        viewport={"width": 1280, "height": 800}, base_url=live_server.url
-    ).new_page()
-    page.goto("/console")
-    page.fill("#login-username", "complaint-browser")
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-submit")
+    ticket_id = assigned_to(staff, customer.id)
+    page = signed_in(browser, live_server, "complaint-browser")
     page.locator(f"[data-testid=mine-list] [data-ticket-id='{ticket_id}']").click()
 
     page.click("[data-testid=complaint-mark]")
@@ -80,13 +69,7 @@ def test_an_agent_marks_and_resolves_a_complaint(browser: Browser, live_server: 
 
     # The register in numbers, in the admin console's analytics.
     live_server.staff("complaint-admin", "admin")
-    admin = browser.new_context(
-        viewport={"width": 1280, "height": 900}, base_url=live_server.url
-    ).new_page()
-    admin.goto("/admin")
-    admin.fill("#login-username", "complaint-admin")
-    admin.fill("#login-password", PASSWORD)
-    admin.click("#login-submit")
+    admin = signed_in(browser, live_server, "complaint-admin", "/admin")
     admin.click("[data-testid=tab-analytics]")
     expect(admin.locator("[data-testid=tile-complaints-urgent]")).to_have_text("100%")
     expect(admin.locator("[data-testid=tile-complaints-urgent-sub]")).to_have_text("1 of 1 on time")
