@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from core.settings import Settings
 from core.staff import StaffUser
-from handoff.complaints import ComplaintRules
+from handoff.complaints import ComplaintRules, latest_ticket
 from handoff.models import AgentProfile, Complaint, Ticket
 from handoff.priority import Priority
 
@@ -185,12 +185,7 @@ def _complaints(session: Session, now: datetime, rules: ComplaintRules) -> list[
     ).all():
         if now < rules.warn_at(complaint.level, complaint.created_at):
             continue
-        ticket = session.exec(
-            select(Ticket)
-            .where(col(Ticket.conversation_id) == complaint.conversation_id)
-            .order_by(col(Ticket.id).desc())
-            .limit(1)
-        ).first()
+        ticket = latest_ticket(session, complaint.conversation_id)
         owner = session.get(StaffUser, ticket.agent_id) if ticket and ticket.agent_id else None
         deadline = complaint.deadline_at
         shown.append(

@@ -49,6 +49,7 @@ __all__ = [
     "ComplaintResolveIn",
     "ComplaintRules",
     "Notice",
+    "latest_ticket",
     "sweep_complaints",
 ]
 
@@ -141,7 +142,8 @@ class Notice:
     roles: tuple[str, ...] = ()
 
 
-def _latest_ticket(session: Session, conversation_id: str) -> Ticket | None:
+def latest_ticket(session: Session, conversation_id: str) -> Ticket | None:
+    """The conversation's newest ticket: its agent owns the conversation's complaint."""
     return session.exec(
         select(Ticket)
         .where(col(Ticket.conversation_id) == conversation_id)
@@ -151,7 +153,7 @@ def _latest_ticket(session: Session, conversation_id: str) -> Ticket | None:
 
 
 def _public(session: Session, complaint: Complaint, now: datetime) -> ComplaintPublic:
-    ticket = _latest_ticket(session, complaint.conversation_id)
+    ticket = latest_ticket(session, complaint.conversation_id)
     owner = session.get(StaffUser, ticket.agent_id) if ticket and ticket.agent_id else None
     conversation = session.get(Conversation, complaint.conversation_id)
     until = complaint.resolved_at or now
@@ -346,7 +348,7 @@ class ComplaintDesk:
             shown = []
             for complaint in rows.all():
                 if actor.role == Role.agent:
-                    ticket = _latest_ticket(session, complaint.conversation_id)
+                    ticket = latest_ticket(session, complaint.conversation_id)
                     if ticket is None or ticket.agent_id != actor.user_id:
                         continue
                 shown.append(_public(session, complaint, now))
@@ -387,7 +389,7 @@ class ComplaintDesk:
             raise NotFoundError(f"no complaint {complaint_id}")
         if actor.role != Role.agent:
             return complaint
-        ticket = _latest_ticket(session, complaint.conversation_id)
+        ticket = latest_ticket(session, complaint.conversation_id)
         profile = ensure_profile(session, actor.user_id, self.config)
         if ticket is None or not can_see(actor, profile, ticket):
             raise ForbiddenError("this complaint belongs to another agent or team")
@@ -411,36 +413,33 @@ def sweep_complaints(
             )
         ).all()
         for complaint in open_:
-            ticket = _latest_ticket(session, complaint.conversation_id)
-            owner = ticket.agent_id if ticket else None
-            shown = _public(session, complaint, now).model_dump(mode="json")
             if now >= complaint.deadline_at:
-                complaint.overdue_at = now
-                complaint.warned_at = complaint.warned_at or now
-                session.add(complaint)
-                if ticket is not None and ticket.status != "closed":
-                    ticket.priority = _URGENT_PRIORITY
-                    session.add(ticket)
-                events.append(_event(session, complaint, "overdue"))
-                notices.append(
-                    Notice(
-                        {"type": "complaint.overdue", "complaint": shown},
-                        user_ids=(owner,) if owner else (),
-                        roles=(Role.supervisor.value, Role.admin.value),
-                    )
-                )
+                kind = "overdue"
             elif complaint.warned_at is None and now >= rules.warn_at(
                 complaint.level, complaint.created_at
             ):
-                complaint.warned_at = now
-                session.add(complaint)
-                events.append(_event(session, complaint, "due_soon"))
-                notices.append(
-                    Notice(
-                        {"type": "complaint.due_soon", "complaint": shown},
-                        user_ids=(owner,) if owner else (),
-                        # Nobody owns it yet: the supervisors must see that it is waiting.
-                        roles=() if owner else (Role.supervisor.value, Role.admin.value),
-                    )
+                kind = "due_soon"
+            else:
+                continue  # most complaints, most ticks: nothing to read or write
+            ticket = latest_ticket(session, complaint.conversation_id)
+            owner = ticket.agent_id if ticket else None
+            # As it stood before this sweep, for the notice.
+            shown = _public(session, complaint, now).model_dump(mode="json")
+            complaint.warned_at = complaint.warned_at or now
+            if kind == "overdue":
+                complaint.overdue_at = now
+                if ticket is not None and ticket.status != "closed":
+                    ticket.priority = _URGENT_PRIORITY
+                    session.add(ticket)
+            session.add(complaint)
+            events.append(_event(session, complaint, kind))
+            supervisors = (Role.supervisor.value, Role.admin.value)
+            notices.append(
+                Notice(
+                    {"type": f"complaint.{kind}", "complaint": shown},
+                    user_ids=(owner,) if owner else (),
+                    # Overdue: the supervisors always. Due soon: only when nobody owns it yet.
+                    roles=supervisors if kind == "overdue" or not owner else (),
                 )
+            )
     return events, notices
