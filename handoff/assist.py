@@ -33,7 +33,7 @@ from core.errors import NotFoundError
 from knowledge_base.models import FaqEntry
 from knowledge_base.service import KnowledgeBase
 
-from .canned import CannedLibrary
+from .canned import CannedLibrary, fill
 from .models import AssistUse, CannedResponse
 
 __all__ = ["AgentAssist", "AssistOut", "AssistUsage", "AssistUsedIn", "Suggestion"]
@@ -203,16 +203,15 @@ class AgentAssist:
     ) -> list[Suggestion]:
         main, han = vectors
         scored: list[tuple[float, int, str, str]] = []
-        # Read as written, placeholders and all: one vector per response, not per customer.
-        templates = {item.id: item.text for item in self._canned.all()}
-        for item in self._canned.for_conversation(conversation, agent_name=agent_name):
-            written = templates.get(item.id, item.text)
-            own_main, own_han = self._canned_vectors(item.id, f"{item.title}\n{written}")
+        values = {"customer_name": conversation.customer_name or "", "agent_name": agent_name}
+        for item in self._canned.fitting(conversation):
+            # Read as written, placeholders and all: one vector per response, not per customer.
+            own_main, own_han = self._canned_vectors(item.id, f"{item.title}\n{item.text}")
             if han is not None and own_han is not None:
                 similarity = float(own_han @ han)
             else:
                 similarity = float(own_main @ main)
-            scored.append((similarity, item.id, item.title, item.text))
+            scored.append((similarity, item.id, item.title, fill(item.text, values)))
         scored.sort(key=lambda s: (-s[0], s[1]))
         return [
             Suggestion(

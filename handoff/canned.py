@@ -74,15 +74,21 @@ class CannedLibrary:
             rows = session.exec(select(CannedResponse).order_by(col(CannedResponse.shortcut))).all()
             return [_public(r) for r in rows]
 
+    def fitting(self, conversation: Conversation) -> list[CannedPublic]:
+        """The responses for this conversation's language (or for every language), as written."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(CannedResponse).order_by(col(CannedResponse.shortcut))).all()
+        return [_public(r) for r in rows if r.language in (None, conversation.language)]
+
     def for_conversation(
         self, conversation: Conversation, *, agent_name: str
     ) -> list[CannedPublic]:
+        """``fitting`` with the placeholders filled for this conversation and agent."""
         values = {"customer_name": conversation.customer_name or "", "agent_name": agent_name}
-        language = conversation.language
-        with Session(self.engine) as session:
-            rows = session.exec(select(CannedResponse).order_by(col(CannedResponse.shortcut))).all()
-        fitting = [r for r in rows if r.language in (None, language)]
-        return [_public(r, fill(r.text, values)) for r in fitting]
+        return [
+            item.model_copy(update={"text": fill(item.text, values)})
+            for item in self.fitting(conversation)
+        ]
 
     def create(self, body: CannedIn) -> CannedPublic:
         with session_scope(self.engine) as session:
