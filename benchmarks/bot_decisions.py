@@ -26,6 +26,7 @@ import json
 import random
 import tempfile
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,9 +110,10 @@ def _decide(services: Any, text: str) -> dict[str, Any]:
     }
 
 
-def run(oos_per_language: int) -> list[dict[str, Any]]:
+def held_out_folds() -> Iterator[tuple[Any, list[tuple[str, str]], int]]:
+    """Per fold: the services of a scratch server holding the demo without that fold's
+    alternatives (models refreshed as a server would), and the held-out (entry, text) pairs."""
     faqs, intents = _demo()
-    records: list[dict[str, Any]] = []
     for fold in (0, 1):
         kept: list[Any] = []
         asked: list[tuple[str, str]] = []
@@ -127,12 +129,20 @@ def run(oos_per_language: int) -> list[dict[str, Any]]:
             services.kb.import_records(faqs=kept, intents=intents, author="bench")
             # Everything a server derives from the knowledge base: index, intents, answer model.
             refresh_models(services, retrain=True)
-            for entry_id, text in asked:
-                records.append(_decide(services, text) | {"expected": entry_id, "fold": fold})
-            if fold == 0:
-                for _, text in _out_of_scope(oos_per_language):
-                    records.append(_decide(services, text) | {"expected": None, "fold": fold})
-            services.engine.dispose()
+            try:
+                yield services, asked, fold
+            finally:
+                services.engine.dispose()
+
+
+def run(oos_per_language: int) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    for services, asked, fold in held_out_folds():
+        for entry_id, text in asked:
+            records.append(_decide(services, text) | {"expected": entry_id, "fold": fold})
+        if fold == 0:
+            for _, text in _out_of_scope(oos_per_language):
+                records.append(_decide(services, text) | {"expected": None, "fold": fold})
     return records
 
 

@@ -30,6 +30,7 @@ from core.clock import utcnow
 from core.conversations import Conversation, ConversationEvent
 from core.db import session_scope
 from core.errors import NotFoundError
+from core.settings import Settings
 from knowledge_base.models import FaqEntry
 from knowledge_base.service import KnowledgeBase
 
@@ -105,17 +106,30 @@ class AgentAssist:
         self._lock = threading.Lock()
         self._vectors: dict[tuple[int, str], Vectors] = {}
 
+    @classmethod
+    def from_settings(
+        cls, engine: Engine, kb: KnowledgeBase, canned: CannedLibrary, settings: Settings
+    ) -> AgentAssist:
+        """FAQ entries suggested down to the bot's own "did you mean" score per language."""
+        floor = {"en": settings.faq_clarify_score, "zh": settings.faq_clarify_score_zh}
+        return cls(engine, kb, canned, faq_floor=floor)
+
     def suggest(self, conversation: Conversation, *, agent_name: str) -> AssistOut:
         latest = self._latest_customer_message(conversation.id)
         if latest is None:
             return AssistOut(message_seq=None, suggestions=[])
         seq, text = latest
         language = conversation.language or "en"
-        meaning = mask_slots(text, extract_slots(text), language)
-        vectors = self._kb.encode_query(meaning)
+        meaning, vectors = self._read(text, language)
         suggestions = self._faqs(meaning, vectors, language)
         suggestions += self._canned_for(conversation, vectors, agent_name)
         return AssistOut(message_seq=seq, suggestions=suggestions)
+
+    def faq_suggestions(self, text: str, language: str) -> list[Suggestion]:
+        """The knowledge-base answers suggested for a customer message in ``language``, best
+        first: what ``suggest`` shows of kind ``faq`` (benchmarks/assist.py measures it)."""
+        meaning, vectors = self._read(text, language)
+        return self._faqs(meaning, vectors, language)
 
     def record_use(self, *, conversation_id: str, agent_id: int | None, body: AssistUsedIn) -> None:
         """Count one suggestion put into a reply; refused (404) for an unknown entry or response."""
@@ -159,6 +173,11 @@ class AgentAssist:
         )
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _read(self, text: str, language: str) -> tuple[str, Vectors]:
+        """The message as the bot reads it (slots as plain words), and its vectors."""
+        meaning = mask_slots(text, extract_slots(text), language)
+        return meaning, self._kb.encode_query(meaning)
 
     def _latest_customer_message(self, conversation_id: str) -> tuple[int, str] | None:
         with Session(self.engine) as session:

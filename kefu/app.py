@@ -49,6 +49,7 @@ from handoff.complaint_routes import router as complaint_router
 from handoff.customer_routes import router as handoff_customer_router
 from handoff.dispatch import Dispatcher
 from handoff.people_routes import router as people_router
+from handoff.quality_routes import router as quality_router
 from handoff.routes import router as agent_router
 from handoff.service_language_routes import router as service_language_router
 from knowledge_base.embeddings import Embedder
@@ -167,11 +168,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.customer_desk = services.customer_desk
     app.state.service_language = services.desk.service_language
     app.state.canned = services.canned
-    app.state.assist = AgentAssist(
-        services.engine,
-        services.kb,
-        services.canned,
-        faq_floor={"en": settings.faq_clarify_score, "zh": settings.faq_clarify_score_zh},
+    app.state.assist = AgentAssist.from_settings(
+        services.engine, services.kb, services.canned, settings
     )
     app.state.dispatcher = dispatcher
     app.state.turns = turns
@@ -189,6 +187,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(handoff_customer_router)
     app.include_router(agent_router)
     app.include_router(complaint_router)
+    app.include_router(quality_router)
     app.include_router(service_language_router)
     app.include_router(agent_socket_router)
     app.include_router(people_router)
@@ -203,6 +202,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.mount("/console/assets", pages.console_assets(), name="console-assets")
     app.mount("/admin/assets", pages.admin_assets(), name="admin-assets")
     app.mount("/wall/assets", pages.wall_assets(), name="wall-assets")
+    app.mount("/reviews/assets", pages.reviews_assets(), name="reviews-assets")
     app.mount("/staff/assets", pages.shared_assets(), name="staff-assets")
     app.mount("/widget", pages.widget_assets(), name="widget-assets")
     _install_error_handlers(app)

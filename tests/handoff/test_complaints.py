@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import time_machine
 
 from tests.handoff.conftest import ServerFactory
 from tests.handoff.desk_helpers import (
@@ -211,3 +212,37 @@ def test_the_owner_is_warned_and_supervisors_get_the_overdue_ones(desk: ServerFa
     report = supervisor.get("/api/admin/analytics/complaints").json()
     assert report["on_time"]["urgent"] == {"numerator": 0, "denominator": 1, "rate": 0.0}
     assert supervisor.get("/api/supervisor/wall").json()["complaints"] == []
+
+
+def test_the_timers_fire_within_a_minute_of_the_deadline(desk: ServerFactory) -> None:
+    """Issue 17's figure, on a controllable clock: the server's wall clock is moved to just
+    before and then to the deadline itself (time-machine moves ``datetime.now`` for the whole
+    process, the server's thread included), and the dispatcher's own sweep, on its own tick,
+    must record the overdue escalation less than a minute after the deadline."""
+    server = desk(assignment="pull")
+    agent = server.staff("timer-agent")
+    go_online(agent)
+    _customer, ticket = _claimed(server, agent, "Lin")
+    marked = agent.post(f"/api/agent/tickets/{ticket['id']}/complaint", json={"level": "urgent"})
+    assert marked.status_code == 201, marked.text
+    complaint_id = marked.json()["id"]
+    deadline = _at(marked.json()["deadline_at"])
+    assert deadline - _at(marked.json()["created_at"]) == timedelta(hours=24)
+
+    def read() -> dict[str, Any]:
+        # A day later the morning's session has expired: sign in again, as the agent would.
+        response = server.log_in("timer-agent").get(f"{COMPLAINTS}/{complaint_id}")
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    with time_machine.travel(deadline - timedelta(seconds=30), tick=True):
+        # Inside the last quarter: the owner is warned, and the same sweep left it not overdue.
+        warned = wait_until(lambda: (c := read())["warned_at"] and c, what="the warning")
+        assert warned["overdue_at"] is None
+        assert _at(warned["warned_at"]) < deadline
+    with time_machine.travel(deadline, tick=True):
+        overdue = wait_until(lambda: (c := read())["overdue_at"] and c, what="the escalation")
+    late = _at(overdue["overdue_at"]) - deadline
+    print(f"complaint escalated {late.total_seconds():.3f} s after its deadline")
+    assert timedelta(0) <= late < timedelta(minutes=1)
