@@ -3,6 +3,7 @@ without writing anything, and retraining into a candidate that serves only once 
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -271,3 +272,16 @@ def test_the_bot_admin_api_is_for_admins_only(demo_client: TestClient) -> None:
         log_in(client)
     assert models(client)["training"] == training
     assert serving(client) == current
+
+
+@pytest.mark.parametrize(
+    "question", ["What are your customer service hours?", "客服工作时间是几点到几点？"]
+)
+def test_the_demo_promises_no_chat_hours_the_server_does_not_keep(
+    demo_client: TestClient, question: str
+) -> None:
+    """The demo serves with ``KEFU_BUSINESS_HOURS`` unset, always open, so its answer about
+    when agents chat must not name fixed hours: the chat window shows when they are away."""
+    reply = Customer(demo_client).reply_to(question)
+    assert reply["entry_id"] in ("en-general-hours", "zh-general-hours"), reply
+    assert not re.search(r"\d{1,2}[:：]\d{2}", reply["text"]), reply["text"]
