@@ -1,52 +1,58 @@
-// Actions on the open ticket: claim, hand back, close, transfer.
+// The open ticket's actions: claim, hand back, close, and the transfer dialog. desk.js makes the
+// requests and refetches the lists and the ticket; this view handles the buttons and the dialog.
 
-import { api } from "/staff/assets/api.js";
 import { $, h, toast } from "/staff/assets/dom.js";
 import { session } from "/staff/assets/session.js";
-import { stopTyping } from "./composer.js";
-import { currentTicket } from "./conversations.js";
-import { refreshLists } from "./lists.js";
-import { describe, state } from "./state.js";
-import { refreshDetail, renderHeader } from "./ticket.js";
+import { describe } from "./constants.js";
+import { ticketAction, transferTicket } from "./desk.js";
+import { transferTargets } from "./requests.js";
+import { currentTicket } from "./store.js";
+
+export function wireActions() {
+  $("#claim").addEventListener("click", claim);
+  $("#handback").addEventListener("click", () => act("handback", "Handed back to the bot."));
+  $("#close-chat").addEventListener("click", () => act("close", "Conversation closed."));
+  $("#transfer").addEventListener("click", openTransfer);
+  $("#transfer-form").addEventListener("submit", submitTransfer);
+  $("#transfer-cancel").addEventListener("click", () => $("#transfer-dialog").close());
+  for (const radio of document.querySelectorAll("input[name=transfer-kind]")) {
+    radio.addEventListener("change", () => {
+      const team = transferKind() === "team";
+      $("#transfer-agent-field").hidden = team;
+      $("#transfer-team-field").hidden = !team;
+    });
+  }
+}
 
 export async function claim() {
   const ticket = currentTicket();
   if (!ticket || $("#claim").hidden) return;
   $("#claim").disabled = true;
   try {
-    const claimed = await api("POST", `/api/agent/tickets/${encodeURIComponent(ticket.id)}/claim`);
-    if (claimed && claimed.id !== undefined && state.detail && String(claimed.id) === state.selectedId) state.detail.ticket = claimed;
-    renderHeader();
+    await ticketAction(ticket, "claim");
     toast("You claimed this chat.");
     $("#reply-input").focus();
   } catch (failure) {
     toast(describe(failure), "error");
   } finally {
     $("#claim").disabled = false;
-    refreshLists();
-    refreshDetail();
   }
 }
 
-export async function ticketAction(action, done) {
+async function act(action, done) {
   const ticket = currentTicket();
   if (!ticket) return;
   try {
-    const updated = await api("POST", `/api/agent/tickets/${encodeURIComponent(ticket.id)}/${action}`);
-    if (updated && updated.id !== undefined && state.detail && String(updated.id) === state.selectedId) state.detail.ticket = updated;
-    stopTyping();
-    renderHeader();
+    await ticketAction(ticket, action);
     toast(done);
   } catch (failure) {
     toast(describe(failure), "error");
-  } finally {
-    refreshLists();
-    refreshDetail();
   }
 }
+
 // Transfer ----------------------------------------------------------------------------
 
-export async function openTransfer() {
+async function openTransfer() {
   const ticket = currentTicket();
   if (!ticket) return;
   const dialog = $("#transfer-dialog");
@@ -59,8 +65,8 @@ export async function openTransfer() {
   if (typeof dialog.showModal === "function") dialog.showModal();
   else dialog.setAttribute("open", "");
   try {
-    const [agents, teams] = await Promise.all([api("GET", "/api/agent/agents"), api("GET", "/api/agent/teams")]);
-    const others = ((agents && agents.agents) || []).filter((a) => !session.user || a.username !== session.user.username);
+    const { agents, teams } = await transferTargets();
+    const others = agents.filter((a) => !session.user || a.username !== session.user.username);
     const order = { online: 0, away: 1, offline: 2 };
     others.sort((a, b) => (order[a.presence] ?? 3) - (order[b.presence] ?? 3) || String(a.display_name).localeCompare(String(b.display_name)));
     agentSelect.replaceChildren(
@@ -68,14 +74,14 @@ export async function openTransfer() {
         ? others.map((a) => h("option", { value: a.username, text: `${a.display_name || a.username} — ${a.presence || "offline"}${typeof a.active_chats === "number" ? `, ${a.active_chats}/${a.max_chats ?? "?"} chats` : ""}` }))
         : [h("option", { value: "", text: "No other agents" })]),
     );
-    const teamNames = ((teams && teams.teams) || []).map((t) => (typeof t === "string" ? t : t.name));
+    const teamNames = teams.map((t) => (typeof t === "string" ? t : t.name));
     teamSelect.replaceChildren(...(teamNames.length ? teamNames.map((t) => h("option", { value: t, text: t, selected: t === ticket.team })) : [h("option", { value: "", text: "No teams" })]));
   } catch (failure) {
     showTransferError(describe(failure));
   }
 }
 
-export function transferKind() {
+function transferKind() {
   const chosen = document.querySelector("input[name=transfer-kind]:checked");
   return chosen ? chosen.value : "agent";
 }
@@ -86,7 +92,7 @@ function showTransferError(message) {
   node.hidden = false;
 }
 
-export async function submitTransfer(event) {
+async function submitTransfer(event) {
   event.preventDefault();
   const ticket = currentTicket();
   if (!ticket) return;
@@ -101,15 +107,12 @@ export async function submitTransfer(event) {
   if (note) body.note = note;
   $("#transfer-submit").disabled = true;
   try {
-    await api("POST", `/api/agent/tickets/${encodeURIComponent(ticket.id)}/transfer`, body);
+    await transferTicket(ticket, body);
     $("#transfer-dialog").close();
-    stopTyping();
     toast(kind === "agent" ? "Transferred." : `Transferred to team ${target}.`);
   } catch (failure) {
     showTransferError(describe(failure));
   } finally {
     $("#transfer-submit").disabled = false;
-    refreshLists();
-    refreshDetail();
   }
 }

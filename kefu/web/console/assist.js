@@ -1,19 +1,24 @@
 // Agent assist: suggested replies for the customer's latest message (issue 17, item 4).
 //
 // The server ranks the knowledge base's answers and the canned responses with the bot's own
-// retrieval (GET /api/agent/tickets/{id}/assist); a click puts one into the reply box and
-// counts it (POST …/assist/used). This module is given the ticket by its callers and imports
-// no other console module, so it adds no import cycle.
+// retrieval (GET /api/agent/tickets/{id}/assist, loaded into the store by desk.js); this view
+// draws them above the reply box. A click puts one into the reply box and counts it
+// (POST …/assist/used). Whether the panel is collapsed is this view's own (kept in localStorage).
 
-import { api } from "/staff/assets/api.js";
 import { $, h, toast } from "/staff/assets/dom.js";
+import { countAssistUse } from "./requests.js";
+import { subscribe } from "./store.js";
 
 const KIND_LABELS = { faq: "FAQ", canned: "Canned" };
 const COLLAPSED_KEY = "kefu.console.assistCollapsed";
 const SNIPPET_CHARS = 140;
 
-let request = 0; // only the newest request may render
-let shown = null; // {ticketId, seq} of the suggestions on screen
+export function wireAssist() {
+  subscribe(
+    (s) => s.assist,
+    (assist) => (assist ? render(assist.ticketId, assist.suggestions) : clear()),
+  );
+}
 
 function collapsed() {
   try {
@@ -34,37 +39,9 @@ function setCollapsed(value) {
   $("#assist-toggle").textContent = value ? "Show" : "Hide";
 }
 
-/** Nothing to suggest: another ticket was opened, or this one has no customer message. */
-export function clearAssist() {
-  request += 1;
-  shown = null;
+function clear() {
   $("#assist").hidden = true;
   $("#assist").replaceChildren();
-}
-
-/** Fetch and show the suggestions for ``ticket``'s latest customer message. */
-export async function refreshAssist(ticket) {
-  if (!ticket || ticket.status === "closed") {
-    clearAssist();
-    return;
-  }
-  request += 1;
-  const mine = request;
-  const ticketId = String(ticket.id);
-  try {
-    const body = await api("GET", `/api/agent/tickets/${encodeURIComponent(ticketId)}/assist`);
-    if (mine !== request) return;
-    if (!body || !body.suggestions || !body.suggestions.length) {
-      clearAssist();
-      return;
-    }
-    if (shown && shown.ticketId === ticketId && shown.seq === body.message_seq) return;
-    shown = { ticketId, seq: body.message_seq };
-    render(ticketId, body.suggestions);
-  } catch (failure) {
-    if (mine === request) clearAssist();
-    if (failure.status !== 401 && failure.status !== 403 && failure.status !== 404) console.warn("assist", failure);
-  }
 }
 
 function snippet(text) {
@@ -127,9 +104,5 @@ function use(ticketId, suggestion) {
   }
   input.dispatchEvent(new Event("input", { bubbles: true }));
   input.focus();
-  api("POST", `/api/agent/tickets/${encodeURIComponent(ticketId)}/assist/used`, {
-    kind: suggestion.kind,
-    id: suggestion.id,
-    rank: suggestion.rank,
-  }).catch((failure) => console.warn("assist used", failure));
+  countAssistUse(ticketId, suggestion);
 }

@@ -1,38 +1,16 @@
-// Canned responses: the picker opened by "/" or the button.
+// Canned responses: the picker above the reply box, opened by "/" or the button. The open
+// ticket's responses are in the store (desk.js loads them once per ticket); which row is
+// highlighted is this picker's own.
 
-import { api } from "/staff/assets/api.js";
-import { $, h, toast } from "/staff/assets/dom.js";
-import { onReplyInput } from "./composer.js";
-import { currentTicket } from "./conversations.js";
-import { describe, state } from "./state.js";
-import { role } from "./ticket.js";
+import { $, h } from "/staff/assets/dom.js";
+import { loadCanned } from "./desk.js";
+import { state, subscribe } from "./store.js";
 
-let cannedLoading = null; // {id, promise}: one request per ticket, however fast the typing
+let pickerIndex = 0;
 
-async function loadCanned() {
-  const ticket = currentTicket();
-  if (!ticket) return [];
-  const id = state.selectedId;
-  if (state.canned && state.cannedFor === id) return state.canned;
-  if (cannedLoading && cannedLoading.id === id) return cannedLoading.promise;
-  const promise = (async () => {
-    try {
-      const body = await api("GET", `/api/agent/tickets/${encodeURIComponent(ticket.id)}/canned`);
-      const items = (body && body.canned) || [];
-      if (state.selectedId === id) {
-        state.canned = items;
-        state.cannedFor = id;
-      }
-      return items;
-    } catch (failure) {
-      toast(`Canned responses unavailable: ${describe(failure)}`, "error");
-      return [];
-    } finally {
-      if (cannedLoading && cannedLoading.id === id) cannedLoading = null;
-    }
-  })();
-  cannedLoading = { id, promise };
-  return promise;
+/** Another chat opened: its picker starts closed. */
+export function wireCanned() {
+  subscribe((s) => s.selectedId, closePicker);
 }
 
 function shortcutOf(item) {
@@ -66,7 +44,7 @@ async function openPicker(query, via = "slash") {
   const q = query.toLowerCase();
   const matches = items.filter((item) => !q || shortcutOf(item).toLowerCase().startsWith(q) || String(item.title || "").toLowerCase().includes(q));
   const picker = $("#canned-picker");
-  state.pickerIndex = 0;
+  pickerIndex = 0;
   if (!matches.length) {
     picker.replaceChildren(h("div", { className: "canned-empty", text: items.length ? `No canned response matches “/${query}”.` : "No canned responses yet." }));
   } else {
@@ -103,14 +81,14 @@ export function closePicker() {
 export function movePicker(step) {
   const options = [...document.querySelectorAll("#canned-picker [data-testid=canned-item]")];
   if (!options.length) return;
-  state.pickerIndex = (state.pickerIndex + step + options.length) % options.length;
-  options.forEach((node, index) => node.setAttribute("aria-selected", String(index === state.pickerIndex)));
-  options[state.pickerIndex].scrollIntoView({ block: "nearest" });
+  pickerIndex = (pickerIndex + step + options.length) % options.length;
+  options.forEach((node, index) => node.setAttribute("aria-selected", String(index === pickerIndex)));
+  options[pickerIndex].scrollIntoView({ block: "nearest" });
 }
 
 export function pickFromPicker() {
   const options = [...document.querySelectorAll("#canned-picker [data-testid=canned-item]")];
-  const chosen = options[state.pickerIndex];
+  const chosen = options[pickerIndex];
   if (!chosen) return false;
   chosen.click();
   return true;
@@ -129,7 +107,8 @@ function insertCanned(item) {
   closePicker();
   input.focus();
   input.setSelectionRange(input.value.length, input.value.length);
-  onReplyInput();
+  // The reply box's own input handler takes it from here (typing notice, picker).
+  input.dispatchEvent(new Event("input", { bubbles: true }));
 }
 
 export function updatePickerFromInput() {

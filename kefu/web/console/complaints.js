@@ -1,25 +1,19 @@
-// Complaints on a clock (docs/handoff.md, "Complaints"): the register in the lists column,
-// the open chat's complaint in its header, and the dialogs to mark and resolve one.
-//
-// Callers hand in what this module needs (the open ticket, a way to open a ticket), so it
-// imports no other console module and adds no import cycle.
+// Complaints on a clock (docs/handoff.md, "Complaints"): the register in the lists column, the
+// open chat's complaint in its header, and the dialogs to mark and resolve one. The register and
+// the open chat's complaint are in the store (desk.js loads them); this view draws them.
 
-import { api } from "/staff/assets/api.js";
 import { $, h, toast } from "/staff/assets/dom.js";
+import { markComplaint, resolveComplaint, selectTicket } from "./desk.js";
+import { complaintOptions } from "./requests.js";
+import { timeLeft } from "./rich.js";
+import { canAct } from "./selectors.js";
+import { currentTicket, state, subscribe } from "./store.js";
 
 const LEVEL_LABELS = { urgent: "Urgent", important: "Important", normal: "Normal" };
 
-let options = null; // GET /api/agent/complaints/options
-let register = []; // the open complaints shown, most pressing first
-let loadedAt = 0; // Date.now() when ``register`` was fetched, to tick time left locally
-let openTicket = () => {};
-let current = null; // {ticket, complaint|null} of the open chat
-let canActOn = () => false;
-
-/** ``hooks.open(ticketId)`` opens a chat; ``hooks.canAct(ticket)`` says who may act. */
-export function wireComplaints(hooks) {
-  openTicket = hooks.open;
-  canActOn = hooks.canAct;
+export function wireComplaints() {
+  subscribe((s) => s.complaints, renderRegister);
+  subscribe((s) => [currentTicket(s), s.complaint], renderBadge);
   $("#complaint-mark").addEventListener("click", openMarkDialog);
   $("#complaint-resolve").addEventListener("click", openResolveDialog);
   $("#complaint-form").addEventListener("submit", submitMark);
@@ -28,25 +22,8 @@ export function wireComplaints(hooks) {
   $("#resolve-cancel").addEventListener("click", () => $("#resolve-dialog").close());
 }
 
-async function loadOptions() {
-  if (!options) options = await api("GET", "/api/agent/complaints/options");
-  return options;
-}
-
-/** "5 h 20 min left" / "overdue by 2 h" from seconds left. */
-export function timeLeft(seconds) {
-  const late = seconds < 0;
-  let rest = Math.abs(Math.round(seconds));
-  const days = Math.floor(rest / 86400);
-  rest -= days * 86400;
-  const hours = Math.floor(rest / 3600);
-  const minutes = Math.floor((rest - hours * 3600) / 60);
-  const parts = days ? [`${days} d`, `${hours} h`] : hours ? [`${hours} h`, `${minutes} min`] : [`${minutes} min`];
-  return late ? `overdue by ${parts.join(" ")}` : `${parts.join(" ")} left`;
-}
-
 function secondsNow(complaint) {
-  return complaint.seconds_left - (Date.now() - loadedAt) / 1000;
+  return complaint.seconds_left - (Date.now() - state.complaints.loadedAt) / 1000;
 }
 
 function levelBadge(level) {
@@ -55,19 +32,8 @@ function levelBadge(level) {
 
 // The register --------------------------------------------------------------------------
 
-export async function refreshComplaints() {
-  try {
-    const body = await api("GET", "/api/agent/complaints");
-    register = body.complaints || [];
-    loadedAt = Date.now();
-    renderRegister();
-  } catch (failure) {
-    if (failure.status !== 401) console.warn("complaints", failure);
-  }
-  if (current) showComplaintFor(current.ticket);
-}
-
 function renderRegister() {
+  const register = state.complaints.items;
   $("#complaints-count").textContent = String(register.length);
   $("#complaints-list").replaceChildren(
     ...register.map((c) => {
@@ -84,8 +50,12 @@ function renderRegister() {
         h("div", { className: "ticket__tags" }, levelBadge(c.level), h("span", { className: "badge", text: c.category }), h("span", { className: "complaint-item__owner", text: c.owner || "unassigned" })),
       );
       const open = () => {
-        if (c.ticket_id) openTicket(String(c.ticket_id));
-        else toast("No agent has this chat yet: it waits for the customer or an offline reply.", "info");
+        if (!c.ticket_id) {
+          toast("No agent has this chat yet: it waits for the customer or an offline reply.", "info");
+          return;
+        }
+        selectTicket(String(c.ticket_id));
+        $("#reply-input").focus();
       };
       item.addEventListener("click", open);
       item.addEventListener("keydown", (event) => {
@@ -99,7 +69,7 @@ function renderRegister() {
 /** Called every second by the console's clock: time left ticks without a request. */
 export function tickComplaints() {
   for (const node of document.querySelectorAll("[data-testid=complaint-item]")) {
-    const found = register.find((c) => String(c.id) === node.dataset.complaintId);
+    const found = state.complaints.items.find((c) => String(c.id) === node.dataset.complaintId);
     if (!found) continue;
     const left = secondsNow(found);
     node.querySelector(".complaint-item__left").textContent = timeLeft(left);
@@ -109,35 +79,25 @@ export function tickComplaints() {
 
 // The open chat's complaint --------------------------------------------------------------
 
-export async function showComplaintFor(ticket) {
-  if (!ticket) {
-    current = null;
-    renderBadge();
-    return;
-  }
-  current = { ticket, complaint: current && current.ticket.id === ticket.id ? current.complaint : null };
-  try {
-    const body = await api("GET", `/api/agent/complaints?status=all&conversation_id=${encodeURIComponent(ticket.conversation_id)}`);
-    if (!current || current.ticket.id !== ticket.id) return;
-    current.complaint = (body.complaints || [])[0] || null;
-    current.loadedAt = Date.now();
-  } catch (failure) {
-    if (failure.status !== 401) console.warn("complaint", failure);
-  }
-  renderBadge();
+/** The open chat's {ticket, complaint, loadedAt} once its complaint is known, else null. */
+function openComplaint() {
+  const ticket = currentTicket();
+  const known = state.complaint;
+  return ticket && known && known.ticketId === String(ticket.id) ? { ticket, ...known } : null;
 }
 
 function renderBadge() {
   const badge = $("#complaint-badge");
+  const current = openComplaint();
   const complaint = current && current.complaint;
-  const acting = Boolean(current) && canActOn(current.ticket);
+  const acting = Boolean(current) && canAct(current.ticket);
   $("#complaint-mark").hidden = !(acting && !complaint);
   $("#complaint-resolve").hidden = !(acting && complaint && complaint.status === "open");
   if (!complaint) {
     badge.hidden = true;
     return;
   }
-  const left = complaint.seconds_left - (Date.now() - (current.loadedAt || Date.now())) / 1000;
+  const left = complaint.seconds_left - (Date.now() - current.loadedAt) / 1000;
   const text = complaint.status === "open" ? `Complaint · ${LEVEL_LABELS[complaint.level]} · ${timeLeft(left)}` : `Complaint resolved · ${complaint.root_cause}${complaint.on_time ? " · on time" : " · late"}`;
   badge.textContent = text;
   badge.className = `complaint-badge complaint-badge--${complaint.status === "open" ? (left < 0 ? "overdue" : complaint.level) : "resolved"}`;
@@ -151,7 +111,7 @@ function fill(select, values, labels = {}) {
 }
 
 async function openMarkDialog() {
-  const got = await loadOptions();
+  const got = await complaintOptions();
   fill($("#complaint-level"), got.levels, Object.fromEntries(got.levels.map((l) => [l, `${LEVEL_LABELS[l]} — answer within ${got.hours[l]} h`])));
   $("#complaint-level").value = "normal";
   fill($("#complaint-category"), got.categories);
@@ -162,14 +122,12 @@ async function openMarkDialog() {
 
 async function submitMark(event) {
   event.preventDefault();
+  const current = openComplaint();
   if (!current) return;
   const body = { level: $("#complaint-level").value, category: $("#complaint-category").value, summary: $("#complaint-summary").value };
   try {
-    current.complaint = await api("POST", `/api/agent/tickets/${encodeURIComponent(current.ticket.id)}/complaint`, body);
-    current.loadedAt = Date.now();
+    await markComplaint(current.ticket.id, body);
     $("#complaint-dialog").close();
-    renderBadge();
-    refreshComplaints();
   } catch (failure) {
     $("#complaint-error").textContent = failure.message || "Could not mark the complaint.";
     $("#complaint-error").hidden = false;
@@ -177,7 +135,7 @@ async function submitMark(event) {
 }
 
 async function openResolveDialog() {
-  const got = await loadOptions();
+  const got = await complaintOptions();
   fill($("#resolve-cause"), got.causes);
   $("#resolve-text").value = "";
   $("#resolve-error").hidden = true;
@@ -186,24 +144,14 @@ async function openResolveDialog() {
 
 async function submitResolve(event) {
   event.preventDefault();
+  const current = openComplaint();
   if (!current || !current.complaint) return;
   const body = { root_cause: $("#resolve-cause").value, resolution: $("#resolve-text").value };
   try {
-    current.complaint = await api("POST", `/api/agent/complaints/${current.complaint.id}/resolve`, body);
+    await resolveComplaint(current.ticket.id, current.complaint.id, body);
     $("#resolve-dialog").close();
-    renderBadge();
-    refreshComplaints();
   } catch (failure) {
     $("#resolve-error").textContent = failure.message || "Could not resolve the complaint.";
     $("#resolve-error").hidden = false;
   }
-}
-
-/** The dispatcher's notices: a complaint near its deadline (to its owner), or overdue. */
-export function onComplaintFrame(frame) {
-  const c = frame.complaint || {};
-  const who = c.customer_name || "a customer";
-  if (frame.type === "complaint.due_soon") toast(`Complaint from ${who} is due soon: ${timeLeft(c.seconds_left ?? 0)}.`, "error");
-  else if (frame.type === "complaint.overdue") toast(`Complaint from ${who} is overdue${c.owner ? ` (owner: ${c.owner})` : ""}.`, "error");
-  refreshComplaints();
 }

@@ -1,20 +1,42 @@
-// The reply box: who may write, sending replies and notes, typing both ways.
+// The reply box: who may write, sending replies and notes, each chat's draft, typing both ways.
+// The agent's own typing notices (a timer, the chat they were sent for) are this view's
+// bookkeeping; everything else comes from the store.
 
-import { api } from "/staff/assets/api.js";
 import { $, toast } from "/staff/assets/dom.js";
 import { closePicker, updatePickerFromInput } from "./canned.js";
-import { addEvents, afterEvents, conv, currentTicket, selectedConversation } from "./conversations.js";
-import { offlineInfo, refreshListsSoon } from "./lists.js";
-import { newClientId } from "./rich.js";
-import { send } from "./socket.js";
-import { describe, state, TYPING_IDLE_MS, TYPING_SHOW_MS, TYPING_THROTTLE_MS } from "./state.js";
-import { canAct, canReply } from "./ticket.js";
+import { describe, TYPING_IDLE_MS, TYPING_SHOW_MS, TYPING_THROTTLE_MS } from "./constants.js";
+import { postReply } from "./desk.js";
+import { canNote, canReply, offlineInfo } from "./selectors.js";
 import { hidePhraseWarning, showPhraseWarning, syncPhraseWarning } from "./service-language.js";
-import { renderTranscript } from "./transcript.js";
+import { send } from "./socket.js";
+import { currentTicket, dispatch, selectedConversation, state, subscribe } from "./store.js";
 
-/** docs/handoff.md: only the owner (or a supervisor/admin) notes. */
-function canNote(ticket) {
-  return Boolean(ticket) && ticket.status !== "closed" && canAct(ticket);
+const typing = { on: false, sentAt: 0, cid: null, idle: null, shown: null };
+
+export function wireComposer() {
+  subscribe((s) => s.selectedId, switchDraft);
+  subscribe((s) => currentTicket(s), renderComposerState);
+  // A chat the agent may no longer reply in (closed, handed back, transferred) ends their typing.
+  subscribe(
+    (s) => canReply(currentTicket(s)),
+    (can) => {
+      if (!can) stopTyping();
+    },
+  );
+  subscribe((s) => s.customerTyping, (shown) => showTyping(Boolean(shown)));
+  $("#note-toggle").addEventListener("change", () => {
+    if ($("#note-toggle").checked) stopTyping();
+    renderComposerState(currentTicket());
+    $("#reply-input").focus();
+  });
+}
+
+/** Each chat keeps its own unsent draft. */
+function switchDraft(id, before) {
+  stopTyping();
+  const input = $("#reply-input");
+  if (before && id) dispatch({ type: "draft/kept", id: before, text: input.value });
+  input.value = id ? state.drafts.get(id) || "" : "";
 }
 
 /** Replies need the chat to be yours and active; notes need it to be yours and open. */
@@ -22,7 +44,7 @@ function composerAllows(ticket) {
   return $("#note-toggle").checked ? canNote(ticket) : canReply(ticket);
 }
 
-export function renderComposerState(ticket) {
+function renderComposerState(ticket) {
   const input = $("#reply-input");
   const note = $("#note-toggle").checked;
   const enabled = composerAllows(ticket);
@@ -54,27 +76,14 @@ export async function sendReply({ confirmPhrases = false } = {}) {
   if (!text || !composerAllows(ticket)) return;
   const note = $("#note-toggle").checked;
   const cid = String(ticket.conversation_id);
-  const store = conv(cid);
-  const clientId = newClientId();
   input.value = "";
   closePicker();
   stopTyping();
   hidePhraseWarning();
-  store.pending.set(clientId, { text, note });
-  renderTranscript(true);
-  const path = `/api/agent/tickets/${encodeURIComponent(ticket.id)}/${note ? "notes" : "messages"}`;
   try {
-    const reply = { text, client_id: clientId, ...(confirmPhrases ? { confirm_phrases: true } : {}) };
-    const body = await api("POST", path, note ? { text } : reply);
-    store.pending.delete(clientId);
-    const added = addEvents(cid, body && body.event ? [body.event] : []);
-    if (selectedConversation() === cid) renderTranscript(true);
-    if (added.length) afterEvents(cid, added, false);
-    if (!note && ticket.first_response_at === null) refreshListsSoon();
+    await postReply({ ticket, text, note, confirmPhrases });
   } catch (failure) {
-    store.pending.delete(clientId);
     if (selectedConversation() === cid) {
-      renderTranscript();
       if (!input.value) input.value = text;
       // Nothing was sent: the reply stays in the box, and the warning says what to change.
       if (failure.code === "service_language") return showPhraseWarning(cid, failure.details, () => sendReply({ confirmPhrases: true }));
@@ -95,26 +104,28 @@ export function onReplyInput() {
     return;
   }
   const now = Date.now();
-  if (!state.typingOn || now - state.typingSentAt > TYPING_THROTTLE_MS) {
-    if (send({ type: "typing", conversation_id: String(ticket.conversation_id), typing: true })) {
-      state.typingOn = true;
-      state.typingSentAt = now;
+  const cid = String(ticket.conversation_id);
+  if (!typing.on || typing.cid !== cid || now - typing.sentAt > TYPING_THROTTLE_MS) {
+    if (send({ type: "typing", conversation_id: cid, typing: true })) {
+      typing.on = true;
+      typing.sentAt = now;
+      typing.cid = cid;
     }
   }
-  clearTimeout(state.typingIdle);
-  state.typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
+  clearTimeout(typing.idle);
+  typing.idle = setTimeout(stopTyping, TYPING_IDLE_MS);
 }
 
+/** Tell the customer the agent stopped typing (in the chat they were typing in). */
 export function stopTyping() {
-  clearTimeout(state.typingIdle);
-  if (!state.typingOn) return;
-  state.typingOn = false;
-  const cid = selectedConversation();
-  if (cid) send({ type: "typing", conversation_id: cid, typing: false });
+  clearTimeout(typing.idle);
+  if (!typing.on) return;
+  typing.on = false;
+  if (typing.cid) send({ type: "typing", conversation_id: typing.cid, typing: false });
 }
 
-export function showTyping(on) {
-  clearTimeout(state.typingShown);
+function showTyping(on) {
+  clearTimeout(typing.shown);
   $("#typing").hidden = !on;
-  if (on) state.typingShown = setTimeout(() => ($("#typing").hidden = true), TYPING_SHOW_MS);
+  if (on) typing.shown = setTimeout(() => ($("#typing").hidden = true), TYPING_SHOW_MS);
 }

@@ -5,65 +5,58 @@
 // Rendering never uses innerHTML: every piece of server or customer text becomes a text node,
 // and markdown-lite is built from DOM nodes by the widget's own renderer.
 //
-// This module is the entry point: it wires the page's static controls and opens the workspace
-// on sign-in. The desk itself lives beside it: state.js (constants, the shared state object),
-// lists.js, notify.js, presence.js, conversations.js (events by seq), socket.js, ticket.js (the
-// open ticket), transcript.js, context.js, composer.js, canned.js, actions.js (claim, hand back,
-// close, transfer), shortcuts.js, rich.js, service-language.js (the warning above the reply
-// box) and service-language-list.js (the list and its report). The modules import each
-// other's functions; only this one runs code when loaded, so the import cycles between them
-// are harmless.
+// One store and one direction of data (ARCHITECTURE.md, "The agent console"). Each module
+// imports only from the layers below its own, so there is no import cycle
+// (tests/kefu/test_console_modules.py checks both):
+//   constants.js, rich.js          constants; markdown-lite and small formats
+//   store.js                       the state, dispatch(action), subscribe(select, listener)
+//   selectors.js                   reads derived from the state
+//   desk.js, requests.js           effects: REST requests; desk.js dispatches what it learns
+//   socket.js                      effects: the agent WebSocket, frames to dispatches
+//   canned.js, notify.js,          parts other views use: the canned picker, the chime and
+//   service-language.js            notifications, the service-language warning
+//   the views                      lists, ticket (the open ticket's pane), transcript, context,
+//                                  composer, assist, complaints, presence, actions,
+//                                  service-language-list: each subscribes to the part of the
+//                                  state it draws, and calls effects or dispatches
+//   shortcuts.js                   the keyboard, over the views
+//   console.js                     this entry: wires the views to the store, starts the effects
 
 import { $ } from "/staff/assets/dom.js";
 import { session, startSession } from "/staff/assets/session.js";
-import { claim, openTransfer, submitTransfer, ticketAction, transferKind } from "./actions.js";
-import { refreshComplaints, tickComplaints, wireComplaints } from "./complaints.js";
-import { closePicker, toggleCanned } from "./canned.js";
-import { onReplyInput, renderComposerState, sendReply, stopTyping } from "./composer.js";
-import { renderContextEmpty } from "./context.js";
-import { currentTicket } from "./conversations.js";
-import { refreshLists, tick, updateTitle } from "./lists.js";
-import { unlockAudio } from "./notify.js";
-import { changePresence, loadAgent, showPresence } from "./presence.js";
+import { wireActions } from "./actions.js";
+import { wireAssist } from "./assist.js";
+import { closePicker, toggleCanned, wireCanned } from "./canned.js";
+import { tickComplaints, wireComplaints } from "./complaints.js";
+import { onReplyInput, sendReply, stopTyping, wireComposer } from "./composer.js";
+import { BASE_TITLE, LIST_POLL_MS } from "./constants.js";
+import { wireContext } from "./context.js";
+import { loadAgent, refreshComplaints, refreshLists, selectTicket } from "./desk.js";
+import { tick, updateTitle, wireLists } from "./lists.js";
+import { unlockAudio, wireNotify } from "./notify.js";
+import { showPresence, wirePresence } from "./presence.js";
 import { hidePhraseWarning, wirePhraseWarning } from "./service-language.js";
 import { wirePhraseList } from "./service-language-list.js";
 import { onGlobalKeydown, onReplyKeydown } from "./shortcuts.js";
-import { connect, keepAlive } from "./socket.js";
-import { BASE_TITLE, LIST_POLL_MS, state } from "./state.js";
-import { canAct, selectTicket } from "./ticket.js";
+import { connect, disconnect, keepAlive, reconnectNow, wireSocket } from "./socket.js";
+import { dispatch, state } from "./store.js";
+import { wireTicket } from "./ticket.js";
+import { wireTranscript } from "./transcript.js";
+
+let intervals = [];
 
 // ---------------------------------------------------------------------------------------
 // Session: the shared sign-in opens the workspace; leaving it forgets everything
 
 function teardown() {
-  state.agent = null;
   $("#wall-link").hidden = true;
-  for (const id of state.intervals) clearInterval(id);
-  state.intervals = [];
-  clearTimeout(state.wsTimer);
-  const ws = state.ws;
-  state.ws = null;
-  if (ws) ws.close(1000, "logout");
-  state.lists = { mine: [], queue: [], offline: [] };
-  state.listsLoaded = false;
-  state.known.clear();
-  state.fresh.clear();
-  state.unread.clear();
-  state.selectedId = null;
-  state.detail = null;
-  state.convs.clear();
-  state.subscribed.clear();
-  state.canned = null;
-  state.cannedFor = null;
-  state.drafts.clear();
+  for (const id of intervals) clearInterval(id);
+  intervals = [];
+  disconnect();
+  dispatch({ type: "session/ended" });
   $("#reply-input").value = "";
   hidePhraseWarning();
   if ($("#phrases-dialog").open) $("#phrases-dialog").close();
-  for (const id of ["mine-list", "queue-list", "offline-list", "complaints-list"]) $(`#${id}`).replaceChildren();
-  $("#transcript").replaceChildren();
-  $("#chat").hidden = true;
-  $("#chat-empty").hidden = false;
-  renderContextEmpty();
   if (location.hash) history.replaceState(null, "", location.pathname + location.search);
 }
 
@@ -72,11 +65,11 @@ async function enterWorkspace() {
   // The live wall is for supervisors and admins (the server refuses agents anyway).
   $("#wall-link").hidden = !["supervisor", "admin"].includes(session.user && session.user.role);
   updateTitle();
-  state.intervals.push(setInterval(tick, 1000));
-  state.intervals.push(setInterval(tickComplaints, 1000));
+  intervals.push(setInterval(tick, 1000));
+  intervals.push(setInterval(tickComplaints, 1000));
   refreshComplaints();
-  state.intervals.push(setInterval(() => refreshLists(), LIST_POLL_MS));
-  state.intervals.push(setInterval(keepAlive, 15000));
+  intervals.push(setInterval(() => refreshLists(), LIST_POLL_MS));
+  intervals.push(setInterval(keepAlive, 15000));
   loadAgent();
   await refreshLists();
   connect();
@@ -86,23 +79,9 @@ async function enterWorkspace() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Wiring
+// Wiring: each view subscribes to the store; the page's static controls call the views
 
 function wireStatic() {
-  $("#presence").addEventListener("change", changePresence);
-  $("#claim").addEventListener("click", claim);
-  $("#handback").addEventListener("click", () => ticketAction("handback", "Handed back to the bot."));
-  $("#close-chat").addEventListener("click", () => ticketAction("close", "Conversation closed."));
-  $("#transfer").addEventListener("click", openTransfer);
-  $("#transfer-form").addEventListener("submit", submitTransfer);
-  $("#transfer-cancel").addEventListener("click", () => $("#transfer-dialog").close());
-  for (const radio of document.querySelectorAll("input[name=transfer-kind]")) {
-    radio.addEventListener("change", () => {
-      const team = transferKind() === "team";
-      $("#transfer-agent-field").hidden = team;
-      $("#transfer-team-field").hidden = !team;
-    });
-  }
   $("#composer").addEventListener("submit", (event) => {
     event.preventDefault();
     sendReply();
@@ -116,11 +95,6 @@ function wireStatic() {
       if (document.activeElement !== input && !$("#canned-picker").matches(":hover")) closePicker();
     }, 150);
   });
-  $("#note-toggle").addEventListener("change", () => {
-    if ($("#note-toggle").checked) stopTyping();
-    renderComposerState(currentTicket());
-    input.focus();
-  });
   $("#canned-button").addEventListener("mousedown", (event) => event.preventDefault());
   $("#canned-button").addEventListener("click", toggleCanned);
   document.addEventListener("keydown", onGlobalKeydown);
@@ -128,22 +102,25 @@ function wireStatic() {
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden && session.user) {
       refreshLists();
-      if (state.ws === null) {
-        state.wsAttempt = 0;
-        connect();
-      }
+      reconnectNow();
     }
   });
-  window.addEventListener("online", () => {
-    if (session.user && !state.ws) {
-      state.wsAttempt = 0;
-      connect();
-    }
-  });
+  window.addEventListener("online", reconnectNow);
 }
 
+wireLists();
+wireTicket();
+wireTranscript();
+wireContext();
+wireComposer();
+wireCanned();
+wireAssist();
+wireComplaints();
+wirePresence();
+wireNotify();
+wireActions();
+wireSocket();
 wireStatic();
-wireComplaints({ open: (id) => selectTicket(id, { focusReply: true }), canAct });
 wirePhraseWarning();
 wirePhraseList();
 startSession({

@@ -1,17 +1,29 @@
-// Context packet
+// The context packet of the open ticket (customer, summary, intent trail, sentiment, the bot's
+// answers), drawn from the store.
 
 import { $, h } from "/staff/assets/dom.js";
 import { formatDate } from "/staff/assets/format.js";
-import { customerName } from "./lists.js";
+import { FACT_LABELS, REASONS } from "./constants.js";
 import { rich, svg } from "./rich.js";
-import { FACT_LABELS, REASONS } from "./state.js";
-import { role } from "./ticket.js";
+import { customerName } from "./selectors.js";
+import { subscribe } from "./store.js";
 
-export function renderContextEmpty() {
+export function wireContext() {
+  subscribe(
+    (s) => [s.selectedId, s.detail],
+    ([id, detail]) => {
+      if (!id) renderContextEmpty();
+      else if (detail && (detail.loaded || detail.context)) renderContext(detail);
+      else renderContextLoading();
+    },
+  );
+}
+
+function renderContextEmpty() {
   $("#context").replaceChildren(h("p", { className: "muted context-empty", text: "The customer's context appears here." }));
 }
 
-export function renderContextLoading() {
+function renderContextLoading() {
   $("#context").replaceChildren(h("p", { className: "muted context-empty", text: "Loading context…" }));
 }
 
@@ -33,7 +45,7 @@ function unverifiedMark() {
   return h("span", { className: "badge badge--unverified", text: "unverified", dataset: { testid: "unverified" }, attrs: { title: "Given by the page, not signed by the site: anyone could have typed it" } });
 }
 
-export function renderContext(detail) {
+function renderContext(detail) {
   const ticket = detail.ticket || {};
   const context = detail.context || {};
   const customer = { ...(ticket.customer || {}), ...(context.customer || {}) };

@@ -1,22 +1,34 @@
-// Notifications: title, a short WebAudio chime, and the Notification API when allowed
+// Notifications of new chats: a short WebAudio chime, and the Notification API when allowed,
+// whenever the store's list load finds arrivals. The audio context is this module's own.
 
-import { customerName } from "./lists.js";
-import { REASONS, state } from "./state.js";
-import { selectTicket } from "./ticket.js";
+import { REASONS } from "./constants.js";
+import { selectTicket } from "./desk.js";
+import { customerName } from "./selectors.js";
+import { subscribe } from "./store.js";
+
+let audio = null;
+
+export function wireNotify() {
+  subscribe(
+    (s) => s.arrivals,
+    (arrivals) => {
+      if (arrivals) notify(arrivals.tickets);
+    },
+  );
+}
 
 export function unlockAudio() {
   const Context = window.AudioContext || window.webkitAudioContext;
   if (!Context) return;
   try {
-    if (!state.audio) state.audio = new Context();
-    if (state.audio.state === "suspended") state.audio.resume();
+    if (!audio) audio = new Context();
+    if (audio.state === "suspended") audio.resume();
   } catch {
-    state.audio = null;
+    audio = null;
   }
 }
 
 function chime() {
-  const audio = state.audio;
   if (!audio || audio.state !== "running") return;
   const start = audio.currentTime + 0.01;
   [880, 1320].forEach((frequency, index) => {
@@ -44,7 +56,7 @@ export function askNotificationPermission() {
   }
 }
 
-export function notify(tickets) {
+function notify(tickets) {
   chime();
   if (!("Notification" in window) || Notification.permission !== "granted" || !document.hidden) return;
   const first = tickets[0];

@@ -1,24 +1,16 @@
-// The agent's own presence: loaded on entry and on reconnect, changed from the header.
+// The top bar's live parts: the agent's own presence (loaded on entry and on reconnect, changed
+// from the header) and the state of the realtime connection, both drawn from the store.
 
-import { api } from "/staff/assets/api.js";
 import { $, toast } from "/staff/assets/dom.js";
-import { refreshLists } from "./lists.js";
+import { describe } from "./constants.js";
+import { setPresence } from "./desk.js";
 import { askNotificationPermission, unlockAudio } from "./notify.js";
-import { describe, state } from "./state.js";
+import { state, subscribe } from "./store.js";
 
-let presenceVersion = 0;
-
-export async function loadAgent() {
-  const version = presenceVersion;
-  try {
-    const agent = await api("GET", "/api/agent/me");
-    // A change the agent made meanwhile wins over this older answer.
-    if (version !== presenceVersion) return;
-    state.agent = agent;
-    showPresence(agent.presence);
-  } catch (failure) {
-    if (failure.status !== 401) toast(`Could not load your agent profile: ${describe(failure)}`, "error");
-  }
+export function wirePresence() {
+  subscribe((s) => s.agent && s.agent.presence, showPresence);
+  subscribe((s) => s.connection, showConnection);
+  $("#presence").addEventListener("change", changePresence);
 }
 
 export function showPresence(presence) {
@@ -27,22 +19,20 @@ export function showPresence(presence) {
   $("#presence-dot").dataset.presence = value;
 }
 
-export async function changePresence() {
-  const select = $("#presence");
-  const wanted = select.value;
+function showConnection(value) {
+  const node = $("#connection");
+  node.dataset.state = value;
+  node.textContent = value;
+}
+
+async function changePresence() {
+  const wanted = $("#presence").value;
   const before = state.agent ? state.agent.presence : null;
-  presenceVersion += 1;
-  const version = presenceVersion;
   unlockAudio();
   if (wanted === "online") askNotificationPermission();
   try {
-    const agent = await api("PUT", "/api/agent/me/presence", { presence: wanted });
-    if (version !== presenceVersion) return;
-    state.agent = agent;
-    showPresence(agent.presence || wanted);
-    refreshLists();
+    await setPresence(wanted);
   } catch (failure) {
-    if (version !== presenceVersion) return;
     showPresence(before);
     toast(`Presence not changed: ${describe(failure)}`, "error");
   }

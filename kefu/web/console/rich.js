@@ -1,4 +1,4 @@
-// Rich text and small formats
+// Rich text and small formats: markdown-lite, durations, clocks, badges. Imports no console module.
 
 import { h } from "/staff/assets/dom.js";
 import { parseTime } from "/staff/assets/format.js";
@@ -41,4 +41,21 @@ export function newClientId() {
   const bytes = new Uint8Array(16);
   crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function priorityBadge(priority) {
+  const value = priority || "normal";
+  return h("span", { className: `badge badge--${value}`, text: value, dataset: { testid: "priority", priority: value } });
+}
+
+/** "5 h 20 min left" / "overdue by 2 h" from seconds left. */
+export function timeLeft(seconds) {
+  const late = seconds < 0;
+  let rest = Math.abs(Math.round(seconds));
+  const days = Math.floor(rest / 86400);
+  rest -= days * 86400;
+  const hours = Math.floor(rest / 3600);
+  const minutes = Math.floor((rest - hours * 3600) / 60);
+  const parts = days ? [`${days} d`, `${hours} h`] : hours ? [`${hours} h`, `${minutes} min`] : [`${minutes} min`];
+  return late ? `overdue by ${parts.join(" ")}` : `${parts.join(" ")} left`;
 }

@@ -2,10 +2,10 @@
 // admins add, edit and delete phrases and see the report of how often each was sent anyway
 // (/api/agent/service-language, docs/handoff.md "Service language").
 
-import { api } from "/staff/assets/api.js";
 import { $, h, toast } from "/staff/assets/dom.js";
 import { session } from "/staff/assets/session.js";
-import { describe } from "./state.js";
+import { describe } from "./constants.js";
+import { deletePhrase, phraseList, phraseReport, savePhrase } from "./requests.js";
 
 const REPORT_DAYS = 30;
 const LANGUAGES = { en: "English", zh: "Chinese" };
@@ -27,9 +27,8 @@ async function openList() {
 
 async function refresh() {
   try {
-    const { phrases } = await api("GET", "/api/agent/service-language");
-    renderList(phrases);
-    if (canManage()) renderReport(await api("GET", `/api/agent/service-language/report?days=${REPORT_DAYS}`));
+    renderList(await phraseList());
+    if (canManage()) renderReport(await phraseReport(REPORT_DAYS));
   } catch (failure) {
     toast(`Could not load the service-language list: ${describe(failure)}`, "error");
   }
@@ -128,8 +127,7 @@ async function save(event) {
     alternatives: $("#phrase-alternatives").value.split("\n").map((line) => line.trim()).filter(Boolean),
   };
   try {
-    if (editing) await api("PUT", `/api/agent/service-language/${encodeURIComponent(editing.id)}`, body);
-    else await api("POST", "/api/agent/service-language", body);
+    await savePhrase(editing ? editing.id : null, body);
   } catch (failure) {
     showError(describe(failure));
     return;
@@ -142,7 +140,7 @@ async function save(event) {
 async function remove(phrase) {
   if (!confirm(`Delete “${phrase.phrase}” from the list? Its past uses stay in the report.`)) return;
   try {
-    await api("DELETE", `/api/agent/service-language/${encodeURIComponent(phrase.id)}`);
+    await deletePhrase(phrase.id);
   } catch (failure) {
     toast(`Not deleted: ${describe(failure)}`, "error");
     return;

@@ -1,4 +1,5 @@
-// Keyboard: the reply box (picker, Enter to send) and the console-wide Alt shortcuts.
+// Keyboard: the reply box (picker, Enter to send) and the console-wide Alt shortcuts. Above the
+// views it drives; no view imports it.
 
 import { $ } from "/staff/assets/dom.js";
 import { session } from "/staff/assets/session.js";

@@ -1,19 +1,26 @@
-// WebSocket: reconnect with exponential backoff and jitter; replay with last_seq
+// The agent WebSocket (/api/agent/ws): reconnect with exponential backoff and jitter; replay
+// with last_seq. It follows the conversations the store says are wanted (my open chats and the
+// one on screen), and turns each frame into a dispatch or a desk effect. The line itself (the
+// socket, its timers, what it is subscribed to) is this module's own bookkeeping.
 
-import { onComplaintFrame } from "./complaints.js";
 import { api } from "/staff/assets/api.js";
-import { $ } from "/staff/assets/dom.js";
+import { toast } from "/staff/assets/dom.js";
 import { session } from "/staff/assets/session.js";
-import { showTyping } from "./composer.js";
-import { addEvents, afterEvents, conv, selectedConversation } from "./conversations.js";
-import { refreshLists, refreshListsSoon } from "./lists.js";
-import { loadAgent } from "./presence.js";
-import { state } from "./state.js";
-import { refreshDetail, refreshDetailSoon } from "./ticket.js";
+import { loadAgent, receiveEvents, refreshComplaints, refreshDetail, refreshDetailSoon, refreshLists, refreshListsSoon } from "./desk.js";
+import { timeLeft } from "./rich.js";
+import { wantedConversations } from "./selectors.js";
+import { conv, dispatch, state, subscribe } from "./store.js";
+
+const line = { ws: null, attempt: 0, timer: null, lastFrameAt: 0, subscribed: new Set() };
+
+/** Follow the store: subscribe to what becomes wanted, unsubscribe from what no longer is. */
+export function wireSocket() {
+  subscribe(wantedConversations, syncSubscriptions);
+}
 
 export function connect() {
   if (!session.user) return;
-  clearTimeout(state.wsTimer);
+  clearTimeout(line.timer);
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   let ws;
   try {
@@ -22,17 +29,17 @@ export function connect() {
     scheduleReconnect();
     return;
   }
-  state.ws = ws;
-  setConnection(state.wsAttempt ? "reconnecting" : "connecting");
+  line.ws = ws;
+  dispatch({ type: "connection/changed", connection: line.attempt ? "reconnecting" : "connecting" });
   ws.addEventListener("open", () => {
-    if (state.ws !== ws) return;
-    state.lastFrameAt = Date.now();
-    state.subscribed.clear();
+    if (line.ws !== ws) return;
+    line.lastFrameAt = Date.now();
+    line.subscribed.clear();
     syncSubscriptions();
   });
   ws.addEventListener("message", (message) => {
-    if (state.ws !== ws) return;
-    state.lastFrameAt = Date.now();
+    if (line.ws !== ws) return;
+    line.lastFrameAt = Date.now();
     let frame;
     try {
       frame = JSON.parse(message.data);
@@ -42,11 +49,11 @@ export function connect() {
     onFrame(frame);
   });
   ws.addEventListener("close", (closed) => {
-    if (state.ws !== ws) return;
-    state.ws = null;
-    state.subscribed.clear();
+    if (line.ws !== ws) return;
+    line.ws = null;
+    line.subscribed.clear();
     if (!session.user) return;
-    setConnection("reconnecting");
+    dispatch({ type: "connection/changed", connection: "reconnecting" });
     if (closed.code === 4401 || closed.code === 4403 || closed.code === 1008) {
       // Perhaps the session ended: ask; a 401 sends the agent back to the login form.
       api("GET", "/api/auth/me").then(scheduleReconnect, () => (session.user ? scheduleReconnect() : null));
@@ -56,19 +63,35 @@ export function connect() {
   });
 }
 
+/** Signing out: close the line and stop reconnecting. */
+export function disconnect() {
+  clearTimeout(line.timer);
+  const ws = line.ws;
+  line.ws = null;
+  line.subscribed.clear();
+  if (ws) ws.close(1000, "logout");
+}
+
+/** The page is back (visible again, or online): connect at once if the line is down. */
+export function reconnectNow() {
+  if (!session.user || line.ws) return;
+  line.attempt = 0;
+  connect();
+}
+
 function scheduleReconnect() {
   if (!session.user) return;
-  clearTimeout(state.wsTimer);
-  const ceiling = Math.min(30000, 500 * 2 ** Math.min(state.wsAttempt, 6));
+  clearTimeout(line.timer);
+  const ceiling = Math.min(30000, 500 * 2 ** Math.min(line.attempt, 6));
   const delay = ceiling / 2 + Math.random() * (ceiling / 2);
-  state.wsAttempt += 1;
-  state.wsTimer = setTimeout(connect, delay);
+  line.attempt += 1;
+  line.timer = setTimeout(connect, delay);
 }
 
 export function keepAlive() {
-  const ws = state.ws;
+  const ws = line.ws;
   if (!ws || ws.readyState !== WebSocket.OPEN) return;
-  if (Date.now() - state.lastFrameAt > 45000) {
+  if (Date.now() - line.lastFrameAt > 45000) {
     ws.close(4000, "no answer to ping");
     return;
   }
@@ -76,49 +99,43 @@ export function keepAlive() {
 }
 
 export function send(frame) {
-  const ws = state.ws;
+  const ws = line.ws;
   if (!ws || ws.readyState !== WebSocket.OPEN) return false;
   ws.send(JSON.stringify(frame));
   return true;
 }
 
-function setConnection(value) {
-  const node = $("#connection");
-  node.dataset.state = value;
-  node.textContent = value;
-}
-
-function wantedConversations() {
-  const wanted = new Set(state.lists.mine.filter((t) => t.status !== "closed").map((t) => String(t.conversation_id)));
-  const open = selectedConversation();
-  if (open) wanted.add(open);
-  return wanted;
-}
-
-export function syncSubscriptions() {
-  const ws = state.ws;
+function syncSubscriptions() {
+  const ws = line.ws;
   if (!ws || ws.readyState !== WebSocket.OPEN) return;
-  const wanted = wantedConversations();
+  const wanted = new Set(wantedConversations());
   for (const cid of wanted) {
-    if (state.subscribed.has(cid)) continue;
-    state.subscribed.add(cid);
-    send({ type: "subscribe", conversation_id: cid, last_seq: conv(cid).lastSeq });
+    if (line.subscribed.has(cid)) continue;
+    line.subscribed.add(cid);
+    send({ type: "subscribe", conversation_id: cid, last_seq: conv(state, cid).lastSeq });
   }
-  for (const cid of [...state.subscribed]) {
+  for (const cid of [...line.subscribed]) {
     if (wanted.has(cid)) continue;
-    state.subscribed.delete(cid);
+    line.subscribed.delete(cid);
     send({ type: "unsubscribe", conversation_id: cid });
   }
+}
+
+/** The dispatcher's notices: a complaint near its deadline (to its owner), or overdue. */
+function onComplaintFrame(frame) {
+  const c = frame.complaint || {};
+  const who = c.customer_name || "a customer";
+  if (frame.type === "complaint.due_soon") toast(`Complaint from ${who} is due soon: ${timeLeft(c.seconds_left ?? 0)}.`, "error");
+  else if (frame.type === "complaint.overdue") toast(`Complaint from ${who} is overdue${c.owner ? ` (owner: ${c.owner})` : ""}.`, "error");
+  refreshComplaints();
 }
 
 function onFrame(frame) {
   switch (frame.type) {
     case "ready":
-      state.wsAttempt = 0;
-      setConnection("connected");
-      if (frame.agent && typeof frame.agent === "object") {
-        state.agent = { ...(state.agent || {}), ...frame.agent };
-      }
+      line.attempt = 0;
+      dispatch({ type: "connection/changed", connection: "connected" });
+      if (frame.agent && typeof frame.agent === "object") dispatch({ type: "agent/greeted", agent: frame.agent });
       // Whatever changed while we were away: presence (the server sets an agent whose console
       // was gone for a while away), lists, the open ticket, its events.
       loadAgent();
@@ -126,14 +143,12 @@ function onFrame(frame) {
       if (state.selectedId) refreshDetail();
       break;
     case "subscribed":
-      setConnection("connected");
+      dispatch({ type: "connection/changed", connection: "connected" });
       break;
     case "event": {
       const event = frame.event;
       if (!event || !event.conversation_id) break;
-      const cid = String(event.conversation_id);
-      const added = addEvents(cid, [event]);
-      if (added.length) afterEvents(cid, added, true);
+      receiveEvents(String(event.conversation_id), [event], true);
       break;
     }
     case "queue.changed":
@@ -147,11 +162,11 @@ function onFrame(frame) {
       break;
     case "typing":
       if (frame.who && frame.who !== "customer") break;
-      if (String(frame.conversation_id) === selectedConversation()) showTyping(Boolean(frame.typing));
+      dispatch({ type: "typing/customer", cid: String(frame.conversation_id), typing: Boolean(frame.typing) });
       break;
     case "error":
       if (frame.code === "not_found" || frame.code === "forbidden") {
-        if (frame.conversation_id) state.subscribed.delete(String(frame.conversation_id));
+        if (frame.conversation_id) line.subscribed.delete(String(frame.conversation_id));
       }
       if (frame.code !== "unknown_type") console.warn("agent socket error", frame);
       break;

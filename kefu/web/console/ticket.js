@@ -1,134 +1,24 @@
-// The open ticket: selecting it, fetching its detail, its header and who may act on it.
+// The open ticket's pane: shown once a ticket is selected, its header (who, status, waiting
+// time, the actions the agent may take), the offline message's card, and the address (#ticket=…)
+// that reopens it after a reload. Drawn from the store.
 
-import { api } from "/staff/assets/api.js";
-import { $, debounce, h, toast } from "/staff/assets/dom.js";
-import { session } from "/staff/assets/session.js";
-import { clearAssist, refreshAssist } from "./assist.js";
-import { closePicker } from "./canned.js";
-import { showComplaintFor } from "./complaints.js";
-import { renderComposerState, showTyping, stopTyping } from "./composer.js";
-import { renderContext, renderContextLoading } from "./context.js";
-import { currentTicket, loadEvents, selectedConversation } from "./conversations.js";
-import { customerName, offlineInfo, priorityBadge, ticketsById, updateTitle, waitText } from "./lists.js";
-import { rich } from "./rich.js";
-import { syncSubscriptions } from "./socket.js";
-import { state } from "./state.js";
-import { renderTranscript } from "./transcript.js";
+import { $, h } from "/staff/assets/dom.js";
+import { priorityBadge, rich } from "./rich.js";
+import { canAct, customerName, isMine, offlineInfo, waitText } from "./selectors.js";
+import { currentTicket, subscribe } from "./store.js";
 
-export async function selectTicket(id, { focusReply = false } = {}) {
-  if (!id) return;
-  const previous = selectedConversation();
-  if (state.selectedId !== id) {
-    stopTyping();
-    closePicker();
-    clearAssist();
-    state.canned = null;
-    state.cannedFor = null;
-    // Each chat keeps its own unsent draft.
-    const input = $("#reply-input");
-    if (state.selectedId) state.drafts.set(state.selectedId, input.value);
-    input.value = state.drafts.get(id) || "";
-  }
-  state.selectedId = id;
-  state.fresh.delete(id);
-  updateTitle();
-  if (location.hash !== `#ticket=${id}`) history.replaceState(null, "", `#ticket=${encodeURIComponent(id)}`);
-  const fromList = ticketsById().get(id) || null;
-  if (!state.detail || String(state.detail.ticket.id) !== id) state.detail = fromList ? { ticket: fromList, context: null } : null;
-  for (const node of document.querySelectorAll("[data-testid=ticket-item]")) {
-    node.setAttribute("aria-selected", String(node.dataset.ticketId === id));
-    if (node.dataset.ticketId === id) node.classList.remove("ticket--new");
-  }
-  $("#chat-empty").hidden = true;
-  $("#chat").hidden = false;
-  const cid = selectedConversation();
-  if (cid !== previous) {
-    $("#transcript").replaceChildren();
-    showTyping(false);
-  }
-  if (cid) state.unread.delete(cid);
-  renderHeader();
-  renderTranscript(true);
-  if (state.detail && state.detail.context) renderContext(state.detail);
-  else renderContextLoading();
-  if (focusReply) $("#reply-input").focus();
-  await refreshDetail();
-  const now = selectedConversation();
-  if (now && state.selectedId === id) {
-    syncSubscriptions();
-    await loadEvents(now);
-  }
+export function wireTicket() {
+  subscribe((s) => s.selectedId, showPane);
+  subscribe((s) => currentTicket(s), renderHeader);
 }
 
-let detailRun = null;
-let detailAgain = false;
-
-/** Fetch the open ticket and its context; calls during a fetch run once more afterwards. */
-export async function refreshDetail() {
-  if (detailRun) {
-    detailAgain = true;
-    return detailRun;
-  }
-  detailRun = (async () => {
-    do {
-      detailAgain = false;
-      await fetchDetail();
-    } while (detailAgain);
-  })();
-  try {
-    await detailRun;
-  } finally {
-    detailRun = null;
-  }
+function showPane(id) {
+  $("#chat-empty").hidden = Boolean(id);
+  $("#chat").hidden = !id;
+  if (id && location.hash !== `#ticket=${id}`) history.replaceState(null, "", `#ticket=${encodeURIComponent(id)}`);
 }
 
-async function fetchDetail() {
-  const id = state.selectedId;
-  if (!id) return;
-  try {
-    const body = await api("GET", `/api/agent/tickets/${encodeURIComponent(id)}`);
-    if (state.selectedId !== id) return;
-    const previous = selectedConversation();
-    state.detail = { ticket: body.ticket, context: body.context || null };
-    renderHeader();
-    renderContext(state.detail);
-    refreshAssist(state.detail.ticket);
-    showComplaintFor(state.detail.ticket);
-    const cid = selectedConversation();
-    if (cid && cid !== previous) {
-      $("#transcript").replaceChildren();
-      renderTranscript(true);
-    }
-    syncSubscriptions();
-  } catch (failure) {
-    if (failure.status === 404 || failure.status === 403) {
-      if (state.selectedId === id) toast("That conversation is no longer available to you.", "error");
-    } else if (failure.status !== 401) {
-      console.warn("ticket", failure);
-    }
-  }
-}
-
-export const refreshDetailSoon = debounce(() => refreshDetail(), 250);
-
-export function role() {
-  return (session.user && session.user.role) || "agent";
-}
-
-function isMine(ticket) {
-  return Boolean(ticket && ticket.agent && session.user && ticket.agent.username === session.user.username);
-}
-
-export function canAct(ticket) {
-  return isMine(ticket) || role() === "supervisor" || role() === "admin";
-}
-
-export function canReply(ticket) {
-  return Boolean(ticket) && ticket.status === "active" && canAct(ticket);
-}
-
-export function renderHeader() {
-  const ticket = currentTicket();
+function renderHeader(ticket) {
   if (!ticket) return;
   const customer = ticket.customer || {};
   const name = customerName(ticket);
@@ -164,5 +54,4 @@ export function renderHeader() {
   } else {
     card.hidden = true;
   }
-  renderComposerState(ticket);
 }

@@ -1,13 +1,32 @@
-// Transcript
+// The open conversation's transcript, drawn from the store: events in seq order, each once,
+// then the replies still being sent.
 
-import { api } from "/staff/assets/api.js";
 import { $, h, toast } from "/staff/assets/dom.js";
 import { formatDate } from "/staff/assets/format.js";
 import { session } from "/staff/assets/session.js";
-import { conv, currentTicket, selectedConversation } from "./conversations.js";
-import { customerName } from "./lists.js";
+import { describe, REASONS } from "./constants.js";
+import { revealEvent } from "./requests.js";
 import { formatClock, rich } from "./rich.js";
-import { describe, REASONS } from "./state.js";
+import { customerName } from "./selectors.js";
+import { conv, currentTicket, selectedConversation, state, subscribe } from "./store.js";
+
+export function wireTranscript() {
+  subscribe(
+    (s) => {
+      const cid = selectedConversation(s);
+      return [cid, cid ? conv(s, cid) : null];
+    },
+    ([cid, record], [before, previous]) => {
+      if (cid !== before) {
+        $("#transcript").replaceChildren();
+        renderTranscript(true);
+        return;
+      }
+      // The agent's own reply (sending, or sent) brings the transcript to its end.
+      renderTranscript(Boolean(record && previous && record.pending !== previous.pending));
+    },
+  );
+}
 
 function isInternal(event) {
   const payload = event.payload || {};
@@ -109,7 +128,7 @@ function revealButton(event, bubble) {
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
-      const body = await api("POST", `/api/agent/conversations/${encodeURIComponent(event.conversation_id)}/events/${event.seq}/reveal`);
+      const body = await revealEvent(event.conversation_id, event.seq);
       bubble.replaceChildren(rich(body.text ?? ""));
       button.remove();
     } catch (error) {
@@ -131,35 +150,35 @@ function pendingNode(clientId, item) {
 }
 
 /** Bring the transcript up to date: insert missing events in seq order, never twice. */
-export function renderTranscript(forceBottom = false) {
+function renderTranscript(forceBottom = false) {
   const cid = selectedConversation();
   const box = $("#transcript");
   if (!cid) {
     box.replaceChildren();
     return;
   }
-  const store = conv(cid);
+  const record = conv(state, cid);
   const nearBottom = forceBottom || box.scrollHeight - box.scrollTop - box.clientHeight < 80;
   const present = new Map();
   for (const node of box.querySelectorAll(":scope > [data-seq]")) present.set(Number(node.dataset.seq), node);
-  const seqs = [...store.events.keys()].sort((a, b) => a - b);
+  const seqs = [...record.events.keys()].sort((a, b) => a - b);
   let previous = null;
   for (const seq of seqs) {
     let node = present.get(seq);
     if (!node) {
-      node = eventNode(store.events.get(seq));
+      node = eventNode(record.events.get(seq));
       if (previous) previous.after(node);
       else box.prepend(node);
     }
     previous = node;
   }
   for (const node of box.querySelectorAll(":scope > [data-pending]")) {
-    if (!store.pending.has(node.dataset.pending)) node.remove();
+    if (!record.pending.has(node.dataset.pending)) node.remove();
   }
-  for (const [clientId, item] of store.pending) {
+  for (const [clientId, item] of record.pending) {
     if (!box.querySelector(`:scope > [data-pending="${CSS.escape(clientId)}"]`)) box.append(pendingNode(clientId, item));
   }
-  if (!seqs.length && !store.pending.size && store.loaded) {
+  if (!seqs.length && !record.pending.size && record.loaded) {
     if (!box.querySelector(".sys--empty")) box.append(h("div", { className: "sys sys--empty", text: "No messages yet." }));
   } else {
     const empty = box.querySelector(".sys--empty");

@@ -1,4 +1,4 @@
-// Constants and the console's one mutable state object, shared by every module.
+// Constants every layer may read: event kinds, labels, timings, and the desk's error messages.
 
 import { describe as describeError } from "/staff/assets/api.js";
 
@@ -33,31 +33,3 @@ export const TYPING_SHOW_MS = 8000;
 export const LIST_POLL_MS = 20000;
 
 export const describe = (failure) => describeError(failure, DESK_ERRORS);
-
-export const state = {
-  agent: null, // Agent from /api/agent/me
-  lists: { mine: [], queue: [], offline: [] },
-  listsLoaded: false,
-  known: new Set(), // ticket ids seen in the lists since login
-  fresh: new Set(), // new tickets the agent has not opened yet
-  unread: new Set(), // conversation ids with customer messages not yet seen
-  selectedId: null,
-  detail: null, // {ticket, context}
-  convs: new Map(), // conversation id -> {events: Map<seq, Event>, lastSeq, pending: Map, loaded}
-  subscribed: new Set(),
-  ws: null,
-  wsAttempt: 0,
-  wsTimer: null,
-  lastFrameAt: 0,
-  skewMs: 0, // browser clock minus server clock, estimated from queued tickets
-  canned: null,
-  cannedFor: null,
-  drafts: new Map(), // ticket id -> unsent text
-  pickerIndex: 0,
-  typingSentAt: 0,
-  typingOn: false,
-  typingIdle: null,
-  typingShown: null,
-  intervals: [],
-  audio: null,
-};
