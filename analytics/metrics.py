@@ -11,7 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from .rows import ConversationRow, Dataset, EventRow, ExchangeRow, FeedbackRow, TicketRow
+from .rows import (
+    ConversationRow,
+    Dataset,
+    EventRow,
+    ExchangeRow,
+    FeedbackRow,
+    FollowUpRow,
+    TicketRow,
+)
 from .scorecard import Scorecard, scorecards
 from .stats import Rate, Spread, mean, rate, seconds, spread
 
@@ -21,6 +29,7 @@ __all__ = [
     "DayCount",
     "DayMean",
     "Escalation",
+    "FollowUp",
     "Keyed",
     "Nps",
     "Satisfaction",
@@ -34,6 +43,7 @@ __all__ = [
     "engaged",
     "escalation",
     "first_contact_resolution",
+    "follow_up",
     "handle_time",
     "people_first_response",
     "resolution_time",
@@ -55,6 +65,8 @@ COMPLAINT = "complaint"
 NO_INTENT = "(none)"
 REOPEN_WINDOW = timedelta(hours=24)
 COMPLAINT_WINDOWS = (24, 48, 72)
+STAYED_SOLVED = "solved"
+NOT_SOLVED = "not_solved"
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,12 @@ class Complaints:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    response_rate: Rate
+    stayed_solved: Rate
+
+
+@dataclass(frozen=True)
 class Summary:
     conversations: int
     volume: Volume
@@ -137,6 +155,7 @@ class Summary:
     handle_time: Spread
     resolution_time: Spread
     first_contact_resolution: Rate
+    follow_up: FollowUp
     satisfaction: SatisfactionGroups
     sentiment_by_day: tuple[DayMean, ...]
     complaints: Complaints
@@ -313,6 +332,8 @@ def resolution_time(conversations: Iterable[ConversationRow]) -> Spread:
 def first_contact_resolution(data: Dataset) -> Rate:
     closed = [c for c in engaged(data) if c.state == "closed"]
     reopened = {e.conversation_id for e in data.events if e.type == REOPENED}
+    # The customer said, days later, that the problem came back: not resolved after all.
+    not_solved = {f.conversation_id for f in data.follow_ups if f.answer == NOT_SOLVED}
     tickets: dict[str, list[TicketRow]] = defaultdict(list)
     for ticket in data.tickets:
         tickets[ticket.conversation_id].append(ticket)
@@ -320,10 +341,21 @@ def first_contact_resolution(data: Dataset) -> Rate:
         c
         for c in closed
         if c.id not in reopened
+        and c.id not in not_solved
         and len(tickets[c.id]) <= 1
         and all(t.transfers == 0 for t in tickets[c.id])
     ]
     return rate(len(resolved), len(closed))
+
+
+def follow_up(data: Dataset) -> FollowUp:
+    population = {c.id for c in engaged(data)}
+    asked: list[FollowUpRow] = [
+        f for f in data.follow_ups if f.asked and f.conversation_id in population
+    ]
+    answered = [f for f in asked if f.answer is not None]
+    solved = sum(1 for f in answered if f.answer == STAYED_SOLVED)
+    return FollowUp(rate(len(answered), len(asked)), rate(solved, len(answered)))
 
 
 def sla_breached(tickets: Iterable[TicketRow]) -> Rate:
@@ -404,6 +436,7 @@ def summarise(data: Dataset) -> Summary:
         handle_time=handle_time(data.tickets),
         resolution_time=resolution_time(population),
         first_contact_resolution=first_contact_resolution(data),
+        follow_up=follow_up(data),
         satisfaction=satisfaction_groups(data.feedback),
         sentiment_by_day=sentiment_by_day(data.exchanges),
         complaints=complaints(data),

@@ -20,9 +20,20 @@ from bot.models import Exchange
 from core.conversations import Conversation, ConversationEvent
 from core.errors import InvalidInputError
 from core.staff import StaffUser
-from handoff.models import Feedback, Ticket
+from handoff.follow_up import FollowUpSurvey
+from handoff.models import Feedback, QualityReview, Ticket
 
-from .rows import AgentRow, ConversationRow, Dataset, EventRow, ExchangeRow, FeedbackRow, TicketRow
+from .rows import (
+    AgentRow,
+    ConversationRow,
+    Dataset,
+    EventRow,
+    ExchangeRow,
+    FeedbackRow,
+    FollowUpRow,
+    ReviewRow,
+    TicketRow,
+)
 
 __all__ = ["Filters", "load", "parse_filters"]
 
@@ -130,6 +141,8 @@ def load(engine: Engine, filters: Filters) -> Dataset:
             tickets=_tickets(session, scope, _ticket_filter(filters, agent_id)),
             feedback=_feedback(session, scope),
             agents=_agents(session),
+            follow_ups=_follow_ups(session, scope),
+            reviews=_reviews(session, scope),
         )
 
 
@@ -220,8 +233,38 @@ def _feedback(session: Session, scope: SelectOfScalar[str]) -> tuple[FeedbackRow
     )
 
 
+def _follow_ups(session: Session, scope: SelectOfScalar[str]) -> tuple[FollowUpRow, ...]:
+    rows = session.exec(
+        select(FollowUpSurvey).where(
+            col(FollowUpSurvey.conversation_id).in_(scope), col(FollowUpSurvey.status) != "skipped"
+        )
+    ).all()
+    return tuple(
+        FollowUpRow(
+            f.conversation_id,
+            asked=f.sent_at is not None or f.shown_at is not None or f.answer is not None,
+            answer=f.answer,
+        )
+        for f in rows
+    )
+
+
 def _agents(session: Session) -> tuple[AgentRow, ...]:
     rows = session.exec(
         select(col(StaffUser.id), col(StaffUser.username), col(StaffUser.display_name))
     ).all()
     return tuple(AgentRow(uid or 0, username, name) for uid, username, name in rows)
+
+
+def _reviews(session: Session, scope: SelectOfScalar[str]) -> tuple[ReviewRow, ...]:
+    rows = session.exec(
+        select(
+            col(QualityReview.conversation_id),
+            col(QualityReview.agent_id),
+            col(QualityReview.score),
+        ).where(
+            col(QualityReview.conversation_id).in_(scope),
+            col(QualityReview.status) == "submitted",
+        )
+    ).all()
+    return tuple(ReviewRow(cid, agent, score) for cid, agent, score in rows if score is not None)

@@ -13,6 +13,8 @@ __all__ = [
     "EventRow",
     "ExchangeRow",
     "FeedbackRow",
+    "FollowUpRow",
+    "ReviewRow",
     "TicketRow",
 ]
 
@@ -75,6 +77,25 @@ class FeedbackRow:
 
 
 @dataclass(frozen=True)
+class ReviewRow:
+    """A submitted quality review: the reviewed agent and the score, 0-100."""
+
+    conversation_id: str
+    agent_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    """A follow-up survey that was due (skipped closes are not loaded). ``asked``: e-mailed,
+    shown in the widget, or answered."""
+
+    conversation_id: str
+    asked: bool = True
+    answer: str | None = None  # solved | not_solved
+
+
+@dataclass(frozen=True)
 class AgentRow:
     user_id: int
     username: str
@@ -89,3 +110,5 @@ class Dataset:
     tickets: tuple[TicketRow, ...] = ()
     feedback: tuple[FeedbackRow, ...] = ()
     agents: tuple[AgentRow, ...] = ()
+    follow_ups: tuple[FollowUpRow, ...] = ()
+    reviews: tuple[ReviewRow, ...] = ()

@@ -2,6 +2,7 @@
 
 A ticket is credited to its final owner only, so a transferred chat counts once, for the
 person who closed it or handed it back; the person who passed it on gets a transfer away.
+Quality reviews are credited the same way: to the agent the review was of.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .rows import AgentRow, Dataset, EventRow, TicketRow
+from .rows import AgentRow, Dataset, EventRow, ReviewRow, TicketRow
 from .stats import Rate, Spread, mean, rate, seconds, spread
 
 __all__ = ["Scorecard", "scorecards", "transfers_away"]
@@ -30,6 +31,9 @@ class Scorecard:
     handed_back: int
     transferred_away: int
     resolution: Rate
+    # Submitted quality reviews of this agent's chats in scope, and their mean score (0-100).
+    reviews: int = 0
+    review_mean: float | None = None
 
 
 def transfers_away(events: Iterable[EventRow], agents: Iterable[AgentRow]) -> Counter[int]:
@@ -57,15 +61,30 @@ def scorecards(data: Dataset) -> tuple[Scorecard, ...]:
     for row in data.feedback:
         if row.agent_id is not None:
             csat[row.agent_id].append(row.csat)
+    reviews: dict[int, list[ReviewRow]] = defaultdict(list)
+    for review in data.reviews:
+        reviews[review.agent_id].append(review)
     cards = [
-        _card(agent, credited[agent.user_id], away[agent.user_id], csat[agent.user_id])
+        _card(
+            agent,
+            credited[agent.user_id],
+            away[agent.user_id],
+            csat[agent.user_id],
+            reviews[agent.user_id],
+        )
         for agent in data.agents
-        if agent.user_id in credited or away[agent.user_id]
+        if agent.user_id in credited or away[agent.user_id] or agent.user_id in reviews
     ]
     return tuple(sorted(cards, key=lambda card: card.username))
 
 
-def _card(agent: AgentRow, tickets: list[TicketRow], away: int, csat: list[int]) -> Scorecard:
+def _card(
+    agent: AgentRow,
+    tickets: list[TicketRow],
+    away: int,
+    csat: list[int],
+    reviews: list[ReviewRow],
+) -> Scorecard:
     closed = sum(1 for t in tickets if t.resolution == "closed")
     handed_back = sum(1 for t in tickets if t.resolution == "handed_back")
     responses = (seconds(t.created_at, t.first_response_at) for t in tickets)
@@ -81,4 +100,6 @@ def _card(agent: AgentRow, tickets: list[TicketRow], away: int, csat: list[int])
         handed_back=handed_back,
         transferred_away=away,
         resolution=rate(closed, closed + handed_back + away),
+        reviews=len(reviews),
+        review_mean=mean(r.score for r in reviews),
     )

@@ -77,6 +77,8 @@ def _agents(summary: Summary) -> Table:
         "handed_back",
         "transferred_away",
         "resolution_rate",
+        "reviews",
+        "review_mean",
     ]
     rows = [
         [
@@ -91,6 +93,8 @@ def _agents(summary: Summary) -> Table:
             a.handed_back,
             a.transferred_away,
             a.resolution.rate,
+            a.reviews,
+            a.review_mean,
         ]
         for a in summary.agents
     ]

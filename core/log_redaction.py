@@ -47,6 +47,8 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(bearer\s+)[\w.~+/=-]+"), rf"\1{REDACTED}"),
     # The WebSocket subprotocol that carries the customer token (docs/protocol.md).
     (re.compile(r"(kefu\.token\.)[\w.~+/=-]+"), rf"\1{REDACTED}"),
+    # The follow-up survey's link carries its token in the path (docs/handoff.md).
+    (re.compile(r"(/survey/follow-up/)[\w.~+=-]+"), rf"\1{REDACTED}"),
 )
 
 _lock = threading.Lock()

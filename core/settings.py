@@ -9,6 +9,7 @@ from limits import parse_many
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .mailer import parse_smtp_url
 from .origins import normalise_origin
 
 __all__ = ["DEFAULT_EMBEDDING_MODEL", "PII_SURFACES", "PiiSurface", "Settings"]
@@ -263,6 +264,51 @@ class Settings(BaseSettings):
         min_length=1,
     )
     complaint_intents: list[str] = Field(default_factory=lambda: ["complaint"])
+    # The follow-up survey (docs/handoff.md, "Follow-up survey"): this many days after a chat
+    # closes the customer is asked whether the problem stayed solved (0 or "off": never), by
+    # e-mail when an address is known and SMTP is configured, and in the widget on return.
+    # Answers are taken for follow_up_answer_days after that. The dispatcher's leader looks for
+    # due follow-ups every follow_up_sweep_seconds and sends at most follow_up_batch per look;
+    # a failed send is tried again after follow_up_retry_seconds, doubled each time, and given
+    # up after follow_up_max_attempts.
+    follow_up_days: float = Field(default=3.0, ge=0, le=365)
+    follow_up_answer_days: float = Field(default=14.0, gt=0, le=365)
+    follow_up_sweep_seconds: float = Field(default=60.0, gt=0)
+    follow_up_batch: int = Field(default=20, ge=1, le=1000)
+    follow_up_retry_seconds: float = Field(default=300.0, gt=0)
+    follow_up_max_attempts: int = Field(default=5, ge=1, le=50)
+    # A page where the customer can chat again, linked from the "still need help" answer page
+    # (the embedding site's); empty: the page only says the team was told.
+    follow_up_chat_url: str = ""
+    # Outgoing mail: smtp://host:port (?starttls=1 to upgrade), smtps://host:port for TLS from
+    # the start, user:password@ for a login. Empty, or no sender address: no e-mail is sent.
+    smtp_url: str = Field(default="", repr=False)
+    smtp_from: str = ""
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # How customers reach this server, for links in e-mails (https://support.example.com);
+    # empty: http://host:port.
+    public_url: str = ""
+
+    @field_validator("follow_up_days", mode="before")
+    @classmethod
+    def _follow_up_off(cls, value: object) -> object:
+        return 0 if isinstance(value, str) and value.strip().lower() in ("off", "") else value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str) -> str:
+        if value.strip():
+            parse_smtp_url(value)
+        return value.strip()
+
+    @field_validator("public_url", "follow_up_chat_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
     # An online agent whose last console socket has been gone this long is set away, so no new
     # chats are assigned to a closed browser; a reconnect within it changes nothing.
     agent_away_after_seconds: float = Field(default=60.0, gt=0)
@@ -281,6 +327,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'kefu.db').resolve()}"
+
+    @property
+    def resolved_public_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def index_dir(self) -> Path:

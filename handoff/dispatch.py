@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session, col, select
@@ -29,6 +31,7 @@ from .agents import candidates
 from .assignment import Candidate, choose_agent
 from .complaints import Notice, sweep_complaints
 from .desk import HandoffDesk
+from .follow_up import FollowUps
 from .models import Ticket
 from .priority import bump
 from .queue import Place, places
@@ -112,12 +115,24 @@ def sweep(desk: HandoffDesk) -> Sweep:
 
 
 class Dispatcher:
-    def __init__(self, desk: HandoffDesk, broker: Broker, *, tick_seconds: float) -> None:
+    def __init__(
+        self,
+        desk: HandoffDesk,
+        broker: Broker,
+        *,
+        tick_seconds: float,
+        follow_ups: FollowUps | None = None,
+    ) -> None:
         self.desk = desk
         self.broker = broker
         self.tick_seconds = tick_seconds
         self.leadership = Leadership(desk.engine, DISPATCHER_LOCK)
         self._task: asyncio.Task[None] | None = None
+        # Follow-up e-mails go out beside the sweep, never holding up the queue behind a slow
+        # mail relay: one pass at a time, at most every KEFU_FOLLOW_UP_SWEEP_SECONDS.
+        self.follow_ups = follow_ups
+        self._follow_up_task: asyncio.Task[None] | None = None
+        self._follow_up_last = -math.inf
 
     def start(self) -> None:
         self._stopping = asyncio.Event()
@@ -129,6 +144,8 @@ class Dispatcher:
         if self._task is not None:
             self._stopping.set()
             await self._task
+        if self._follow_up_task is not None:
+            await self._follow_up_task
         await run_in_threadpool(self.leadership.release)
         DISPATCHER_LEADER.set(0)
 
@@ -143,8 +160,28 @@ class Dispatcher:
                     DISPATCHER_LEADER.set(1 if leading else 0)
                     if leading:
                         await self.run_once(announce=woken)
+                        self._start_follow_ups()
                 except Exception:  # a bad sweep must not stop the queue for good
                     log.exception("handoff sweep failed")
+
+    def _start_follow_ups(self) -> None:
+        follow_ups = self.follow_ups
+        if follow_ups is None or follow_ups.rules.delay is None:
+            return
+        if self._follow_up_task is not None and not self._follow_up_task.done():
+            return
+        now = time.monotonic()
+        if now - self._follow_up_last < follow_ups.rules.sweep_every:
+            return
+        self._follow_up_last = now
+
+        async def run() -> None:
+            try:
+                await follow_ups.sweep()
+            except Exception:  # the next pass tries again; the queue goes on meanwhile
+                log.exception("follow-up sweep failed")
+
+        self._follow_up_task = asyncio.create_task(run(), name="follow-up-sweep")
 
     async def _wait(self, activity: Subscription) -> bool:
         """Until something happens, the tick passes, or we are stopped; True if woken."""

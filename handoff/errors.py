@@ -12,13 +12,23 @@ __all__ = [
     "AlreadyRatedError",
     "AtCapacityError",
     "ComplaintResolvedError",
+    "DuplicateCriterionError",
+    "FollowUpAnsweredError",
+    "FollowUpExpiredError",
     "InvalidReplyError",
+    "NoFollowUpError",
+    "NoRubricError",
     "NotAnAgentError",
     "NotClosedError",
+    "OwnConversationError",
     "ReopenWindowPassedError",
+    "ReviewSubmittedError",
+    "RubricChangedError",
+    "ScoreOutOfRangeError",
     "TicketClosedError",
     "UnknownAgentError",
     "UnknownCategoryError",
+    "UnknownCriterionError",
     "UnknownRootCauseError",
     "UnknownTeamError",
 ]
@@ -84,3 +94,52 @@ class UnknownCategoryError(InvalidInputError):
 
 class UnknownRootCauseError(InvalidInputError):
     code = "unknown_root_cause"
+
+
+class NoRubricError(ConflictError):
+    """Quality review: nothing can be scored before an admin sets the rubric."""
+
+    code = "no_rubric"
+
+
+class RubricChangedError(ConflictError):
+    code = "rubric_changed"
+
+
+class DuplicateCriterionError(InvalidInputError):
+    code = "duplicate_criterion"
+
+
+class UnknownCriterionError(InvalidInputError):
+    code = "unknown_criterion"
+
+
+class ScoreOutOfRangeError(InvalidInputError):
+    """A criterion scored outside 0..its max points, or left unscored."""
+
+    code = "score_out_of_range"
+
+
+class ReviewSubmittedError(ConflictError):
+    code = "review_submitted"
+
+
+class OwnConversationError(ForbiddenError):
+    """A reviewer scoring (or sampling) a conversation they handled themselves."""
+
+    code = "own_conversation"
+
+
+class NoFollowUpError(NotFoundError):
+    """No follow-up is due for this conversation, or the link names none."""
+
+    code = "no_follow_up"
+
+
+class FollowUpAnsweredError(ConflictError):
+    code = "follow_up_answered"
+
+
+class FollowUpExpiredError(ConflictError):
+    code = "follow_up_expired"
+    status = 410

@@ -16,6 +16,8 @@ __all__ = [
     "CannedResponse",
     "Complaint",
     "Feedback",
+    "QualityReview",
+    "QualityRubric",
     "ServicePhrase",
     "ServicePhraseUse",
     "Ticket",
@@ -165,3 +167,47 @@ class Complaint(SQLModel, table=True):
     resolved_by: int | None = Field(default=None)
     root_cause: str | None = Field(default=None, max_length=64)
     resolution: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class QualityRubric(SQLModel, table=True):
+    """One version of the quality-review rubric (handoff/quality.py). Versions are never
+    changed or deleted: a review names the version it was scored against, so changing the
+    rubric never changes what an old score meant. The newest version is the rubric."""
+
+    __tablename__ = "quality_rubric"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # [{key, name, name_zh, description, weight, max_points, critical}, ...]
+    criteria: list[dict[str, object]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    created_by: int | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class QualityReview(SQLModel, table=True):
+    """One closed conversation sampled for review, then scored: at most one per conversation,
+    so a conversation is never sampled twice."""
+
+    __tablename__ = "quality_review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(
+        foreign_key="conversation.id", max_length=32, unique=True, index=True
+    )
+    # The conversation's final owner (its latest live ticket's agent): the one reviewed.
+    ticket_id: int | None = Field(default=None)
+    agent_id: int = Field(index=True)
+    # Who sampled it; once submitted, who scored it.
+    reviewer_id: int = Field(index=True)
+    status: str = Field(default="pending", max_length=16, index=True)  # pending | submitted
+    rubric_id: int | None = Field(default=None, foreign_key="quality_rubric.id")
+    # {criterion key: points}
+    scores: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Weighted points over weighted maximum, 0-100; 0 when a critical criterion failed.
+    score: float | None = Field(default=None)
+    critical_failed: bool = False
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False))
+    sample_seed: int | None = Field(default=None)
+    sampled_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from http import HTTPStatus
+from string import Template
 from typing import Any
 
 import anyio
@@ -48,6 +49,9 @@ from handoff.assist import AgentAssist
 from handoff.complaint_routes import router as complaint_router
 from handoff.customer_routes import router as handoff_customer_router
 from handoff.dispatch import Dispatcher
+from handoff.follow_up import FollowUps
+from handoff.follow_up_routes import page_router as follow_up_page_router
+from handoff.follow_up_routes import router as follow_up_router
 from handoff.people_routes import router as people_router
 from handoff.quality_routes import router as quality_router
 from handoff.routes import router as agent_router
@@ -90,7 +94,10 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     services = build_services(settings, embedder=embedder)
 
     broker = make_broker(settings.broker_url)
-    dispatcher = Dispatcher(services.desk, broker, tick_seconds=settings.handoff_tick_seconds)
+    follow_ups = FollowUps.from_settings(services.engine, settings)
+    dispatcher = Dispatcher(
+        services.desk, broker, tick_seconds=settings.handoff_tick_seconds, follow_ups=follow_ups
+    )
     console_sockets = ConsoleSockets(
         services.desk, broker, heartbeat=settings.agent_console_heartbeat_seconds
     )
@@ -172,6 +179,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         services.engine, services.kb, services.canned, settings
     )
     app.state.dispatcher = dispatcher
+    app.state.follow_ups = follow_ups
+    app.state.follow_up_page = Template(pages.SURVEY_PAGE.read_text(encoding="utf-8"))
     app.state.turns = turns
     app.state.console_sockets = console_sockets
     app.state.wall_feed = wall_feed
@@ -187,6 +196,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(handoff_customer_router)
     app.include_router(agent_router)
     app.include_router(complaint_router)
+    app.include_router(follow_up_router)
+    app.include_router(follow_up_page_router)
     app.include_router(quality_router)
     app.include_router(service_language_router)
     app.include_router(agent_socket_router)

@@ -195,6 +195,7 @@ def kb_load_demo(
     if_empty: Annotated[bool, typer.Option(help="Only when the knowledge base is empty.")] = False,
 ) -> None:
     """Load the demo store's FAQ entries and intents (English and Chinese)."""
+    from handoff.quality import QualityReviews
     from knowledge_base import io as kb_io
 
     services = _services()
@@ -213,10 +214,13 @@ def kb_load_demo(
     added = services.canned.ensure(canned)
     phrases = yaml.safe_load((HANDOFF_DEMO_DIR / "service_language.yaml").read_text("utf-8"))
     listed = services.desk.service_language.ensure(phrases)
+    rubric = yaml.safe_load((HANDOFF_DEMO_DIR / "quality_rubric.yaml").read_text("utf-8"))
+    rubric_set = QualityReviews(services.engine).ensure_rubric(rubric)
     state = services.kb.index.state()
     console.print(
         f"demo loaded: {state.entries} published entries indexed, {added} canned responses, "
         f"{listed} service-language phrases"
+        + (f", a quality rubric of {len(rubric)} criteria" if rubric_set else "")
     )
 
 

@@ -2,8 +2,8 @@
 
 A conversation's rows live in four packages' tables, linked by id: its events (core), the
 bot's exchange log and pending turns (bot), tickets with their offline messages, the
-customer's feedback and complaints (handoff), and the learning loop's reviews of its exchanges
-(analytics).
+customer's feedback, complaints and quality reviews (handoff), and the learning loop's reviews
+of its exchanges (analytics).
 Agents' notes are events (``internal``). Only the composition root knows every table, so the
 retention purge and a customer's export and erasure share this one map of them.
 """
@@ -20,7 +20,8 @@ from analytics.models import LearningReview
 from bot.models import Exchange
 from bot.turns import PendingBotTurn
 from core.conversations import Conversation, ConversationEvent
-from handoff.models import Complaint, Feedback, Ticket
+from handoff.follow_up import FollowUpSurvey
+from handoff.models import Complaint, Feedback, QualityReview, Ticket
 
 __all__ = ["CONVERSATION_TABLES", "count_rows", "delete_rows", "export_rows"]
 
@@ -33,13 +34,17 @@ CONVERSATION_TABLES = (
     "handoff_ticket",
     "conversation_feedback",
     "complaint",
+    "follow_up_survey",
+    "quality_review",
     "learning_review",
 )
 
 # Tables keyed by conversation id, in an order that deletes children before their parents
 # (feedback names a ticket; learning reviews name exchanges, handled apart).
 _BY_CONVERSATION: tuple[type[SQLModel], ...] = (
+    QualityReview,
     Complaint,
+    FollowUpSurvey,
     Feedback,
     Ticket,
     PendingBotTurn,
@@ -127,6 +132,12 @@ def export_rows(session: Session, conversation: Conversation) -> dict[str, Any]:
         "tickets": [_plain(t) for t in rows(Ticket, col(Ticket.id))],
         "feedback": _plain(feedback) if feedback else None,
         "complaints": [_plain(c) for c in rows(Complaint, col(Complaint.id))],
+        # The e-mail link's token hash is a credential, not the customer's data.
+        "follow_ups": [
+            _plain(f, leave_out=frozenset({"token_hash"}))
+            for f in rows(FollowUpSurvey, col(FollowUpSurvey.id))
+        ],
+        "quality_reviews": [_plain(r) for r in rows(QualityReview, col(QualityReview.id))],
         "pending_bot_turns": [
             _plain(t) for t in rows(PendingBotTurn, col(PendingBotTurn.message_seq))
         ],

@@ -15,6 +15,7 @@ def import_all_models() -> None:
     import core.login_throttle
     import core.mfa
     import core.staff  # noqa: F401
+    import handoff.follow_up
     import handoff.models
     import handoff.presence  # noqa: F401
     import knowledge_base.models  # noqa: F401

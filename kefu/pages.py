@@ -1,7 +1,7 @@
 """The web pages the app serves: the demo store page with the widget, the widget itself, the
-agent console, the supervisors' live wall and the admin console. Plain static files, so nothing
-needs building; the admin dashboard's charting library, plotly.js, is served from the installed
-``plotly`` package."""
+agent console, the supervisors' live wall and the admin console. Static files: only the widget
+is built (``web_widget/build.py``, at setup or package time); the admin dashboard's charting
+library, plotly.js, is served from the installed ``plotly`` package."""
 
 from __future__ import annotations
 
@@ -17,11 +17,14 @@ import web_widget
 __all__ = [
     "ADMIN_DIR",
     "CONSOLE_DIR",
+    "REVIEWS_DIR",
     "SHARED_DIR",
+    "SURVEY_PAGE",
     "WALL_DIR",
     "WIDGET_DIR",
     "admin_assets",
     "console_assets",
+    "reviews_assets",
     "router",
     "shared_assets",
     "wall_assets",
@@ -32,8 +35,12 @@ WIDGET_DIR = Path(web_widget.__file__).resolve().parent / "static"
 CONSOLE_DIR = Path(__file__).resolve().parent / "web" / "console"
 ADMIN_DIR = Path(__file__).resolve().parent / "web" / "admin"
 WALL_DIR = Path(__file__).resolve().parent / "web" / "wall"
+# Each agent's own quality reviews.
+REVIEWS_DIR = Path(__file__).resolve().parent / "web" / "reviews"
 # What both staff consoles use: base styles, the API client and login.
 SHARED_DIR = Path(__file__).resolve().parent / "web" / "shared"
+# The follow-up survey's answer page (handoff/follow_up_routes.py fills it in).
+SURVEY_PAGE = Path(__file__).resolve().parent / "web" / "survey" / "follow-up.html"
 PLOTLY_JS = Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
 
 router = APIRouter(include_in_schema=False)
@@ -64,6 +71,11 @@ def live_wall() -> Response:
     return _page(WALL_DIR / "index.html", "text/html; charset=utf-8")
 
 
+@router.get("/console/reviews")
+def my_reviews() -> Response:
+    return _page(REVIEWS_DIR / "index.html", "text/html; charset=utf-8")
+
+
 @router.get("/admin")
 def admin_console() -> Response:
     return _page(ADMIN_DIR / "index.html", "text/html; charset=utf-8")
@@ -80,6 +92,9 @@ def plotly_js() -> Response:
 
 
 def widget_assets() -> StaticFiles:
+    # create_app mounts this once: a server whose widget was never built stops at start and
+    # says how to build it, instead of answering /widget.js with an error.
+    web_widget.require_bundle()
     return StaticFiles(directory=WIDGET_DIR, check_dir=False)
 
 
@@ -89,6 +104,10 @@ def console_assets() -> StaticFiles:
 
 def wall_assets() -> StaticFiles:
     return StaticFiles(directory=WALL_DIR, check_dir=False)
+
+
+def reviews_assets() -> StaticFiles:
+    return StaticFiles(directory=REVIEWS_DIR, check_dir=False)
 
 
 def admin_assets() -> StaticFiles:

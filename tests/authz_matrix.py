@@ -77,6 +77,7 @@ class Entry:
 _FAQ = {"question": "How long does delivery take?", "answer": "Three to five days."}
 _CANNED = {"shortcut": "hello", "title": "Hello", "text": "Hello {name}"}
 _PHRASE = {"phrase": "whatever", "language": "en", "alternatives": ["I see"]}
+_CRITERION = {"key": "greeting", "name": "Greeting", "name_zh": "问候", "max_points": 2}
 _YAML = b"- question: Do you ship abroad?\n  answer: To 30 countries.\n"
 
 MATRIX: dict[str, Entry] = {
@@ -84,6 +85,7 @@ MATRIX: dict[str, Entry] = {
     "GET /": Entry(ANYONE, why="the demo store page"),
     "GET /widget.js": Entry(ANYONE),
     "GET /console": Entry(ANYONE, why="the page only; its data needs a session"),
+    "GET /console/reviews": Entry(ANYONE, why="the page only; its data needs a session"),
     "GET /admin": Entry(ANYONE, why="the page only; its data needs a session"),
     "GET /wall": Entry(ANYONE, why="the page only; its data needs a supervisor's session"),
     "GET /admin/vendor/plotly.min.js": Entry(ANYONE),
@@ -124,6 +126,18 @@ MATRIX: dict[str, Entry] = {
     "POST /api/chat/conversations/{conversation_id}/close": Entry(A_ONLY, fresh=True),
     "POST /api/chat/conversations/{conversation_id}/feedback": Entry(A_ONLY, body={"csat": 5}),
     "POST /api/chat/conversations/{conversation_id}/reopen": Entry(A_ONLY),
+    "GET /api/chat/conversations/{conversation_id}/follow-up": Entry(
+        A_ONLY, why="null: A's chat is open, no follow-up is due"
+    ),
+    "POST /api/chat/conversations/{conversation_id}/follow-up": Entry(
+        A_ONLY, body={"answer": "solved"}, why="404 no_follow_up: none is due on A's chat"
+    ),
+    "GET /survey/follow-up/{link_token}": Entry(
+        ANYONE, why="the link's token is the credential; an unknown one is a 404 page"
+    ),
+    "POST /survey/follow-up/{link_token}": Entry(
+        ANYONE, why="the link's token is the credential; an unknown one is a 404 page"
+    ),
     "WS /api/chat/ws": Entry(A_ONLY),
     # -- the agent desk --------------------------------------------------------------------------
     "GET /api/agent/me": Entry(STAFF),
@@ -169,6 +183,19 @@ MATRIX: dict[str, Entry] = {
     "POST /api/agent/complaints/{complaint_id}/resolve": Entry(
         ACTING, body={"root_cause": "other", "resolution": "done"}, why="409 once resolved"
     ),
+    "GET /api/agent/quality/rubric": Entry(STAFF, why="agents see what they are scored on"),
+    "PUT /api/agent/quality/rubric": Entry(ADMIN, body={"criteria": [_CRITERION]}),
+    "POST /api/agent/quality/samples": Entry(SUPERVISORS, body={"size": 1}),
+    "GET /api/agent/quality/reviews": Entry(SUPERVISORS),
+    "GET /api/agent/quality/me": Entry(STAFF, why="the reviews of one's own chats only"),
+    "GET /api/agent/quality/reviews/{review_id}": Entry(
+        frozenset({"owner", "supervisor", "admin"}),
+        why="the reviewed agent once it is submitted (404 while pending); nobody else's",
+    ),
+    "POST /api/agent/quality/reviews/{review_id}/submit": Entry(
+        SUPERVISORS, body={"scores": {"greeting": 2}}, why="409 once submitted"
+    ),
+    "DELETE /api/agent/quality/reviews/{review_id}": Entry(SUPERVISORS, fresh=True),
     "GET /api/agent/service-language": Entry(STAFF, why="agents see what their replies meet"),
     "POST /api/agent/service-language": Entry(SUPERVISORS, body="service_phrase"),
     "PUT /api/agent/service-language/{phrase_id}": Entry(SUPERVISORS, body=_PHRASE),

@@ -145,6 +145,8 @@ def test_with_no_data_every_metric_is_zero_or_null(client: TestClient) -> None:
             "handed_back",
             "transferred_away",
             "resolution_rate",
+            "reviews",
+            "review_mean",
         ]
     ]
     assert export(client, "volume_by_day") == [["day", "conversations"]]

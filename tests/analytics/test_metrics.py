@@ -16,6 +16,7 @@ from analytics.rows import (
     EventRow,
     ExchangeRow,
     FeedbackRow,
+    FollowUpRow,
     TicketRow,
 )
 from analytics.scorecard import Scorecard, scorecards, transfers_away
@@ -354,6 +355,22 @@ FCR_CASES: list[tuple[str, Dataset, Rate]] = [
         ),
         Rate(2, 2, 1.0),
     ),
+    (
+        "the follow-up says it came back",
+        Dataset(
+            conversations=(conv("a", state="closed"), conv("b", state="closed")),
+            follow_ups=(FollowUpRow("a", answer="not_solved"), FollowUpRow("b", answer="solved")),
+        ),
+        Rate(1, 2, 0.5),
+    ),
+    (
+        "a follow-up not answered changes nothing",
+        Dataset(
+            conversations=(conv("a", state="closed"),),
+            follow_ups=(FollowUpRow("a", asked=True),),
+        ),
+        Rate(1, 1, 1.0),
+    ),
 ]
 
 
@@ -538,6 +555,47 @@ def test_offline_tickets_are_not_on_the_scorecard() -> None:
 # -- no data at all ---------------------------------------------------------------------------
 
 
+FOLLOW_UP_CASES: list[tuple[str, Dataset, Rate, Rate]] = [
+    ("no data", Dataset(), Rate(0, 0, None), Rate(0, 0, None)),
+    (
+        "asked by e-mail or in the widget, one answered",
+        Dataset(
+            conversations=(conv("a", state="closed"), conv("b", state="closed")),
+            follow_ups=(FollowUpRow("a", answer="solved"), FollowUpRow("b")),
+        ),
+        Rate(1, 2, 0.5),
+        Rate(1, 1, 1.0),
+    ),
+    (
+        "due but not asked yet (no e-mail, not back in the widget) is not counted",
+        Dataset(
+            conversations=(conv("a", state="closed"), conv("b", state="closed")),
+            follow_ups=(FollowUpRow("a", answer="not_solved"), FollowUpRow("b", asked=False)),
+        ),
+        Rate(1, 1, 1.0),
+        Rate(0, 1, 0.0),
+    ),
+    (
+        "out of scope: a conversation nobody wrote in",
+        Dataset(
+            conversations=(conv("a", state="closed", customer_wrote=False),),
+            follow_ups=(FollowUpRow("a", answer="solved"),),
+        ),
+        Rate(0, 0, None),
+        Rate(0, 0, None),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "responses", "solved"),
+    [case[1:] for case in FOLLOW_UP_CASES],
+    ids=[case[0] for case in FOLLOW_UP_CASES],
+)
+def test_follow_up(data: Dataset, responses: Rate, solved: Rate) -> None:
+    assert metrics.follow_up(data) == metrics.FollowUp(responses, solved)
+
+
 def test_an_empty_dataset_gives_zeros_and_nulls_everywhere() -> None:
     found = asdict(metrics.summarise(Dataset()))
     nothing = {"numerator": 0, "denominator": 0, "rate": None}
@@ -551,6 +609,7 @@ def test_an_empty_dataset_gives_zeros_and_nulls_everywhere() -> None:
     for key in ("time_to_claim", "handle_time", "resolution_time"):
         assert found[key] == no_spread
     assert found["first_contact_resolution"] == nothing
+    assert found["follow_up"] == {"response_rate": nothing, "stayed_solved": nothing}
     for group in found["satisfaction"].values():
         assert group["responses"] == 0
         assert group["csat_mean"] is None

@@ -219,6 +219,8 @@ class World:
             return "1"
         if name == "version":
             return "no-such-version"
+        if name == "link_token":
+            return "no-such-follow-up-link-token"  # a follow-up link names none of A's world
         if name == "canned_id":
             return str(m._ok(m.setup.post("/api/agent/canned", json=self.body("canned")))["id"])
         if name == "complaint_id":
@@ -233,6 +235,8 @@ class World:
                 )
             )
             return str(found["complaints"][0]["id"])
+        if name == "review_id":
+            return self._review_of_owner()
         if name == "phrase_id":
             phrase = self.body("service_phrase")
             return str(m._ok(m.setup.post("/api/agent/service-language", json=phrase))["id"])
@@ -244,6 +248,22 @@ class World:
                 m._ok(m.setup.post("/api/admin/kb/intents", json=self.body("new_intent")))["name"]
             )
         raise AssertionError(f"no value for the path parameter {name!r}: add one to World.value")
+
+    def _review_of_owner(self) -> str:
+        """A pending quality review of a chat of its own that ``owner`` took and closed."""
+        m = self.m
+        conversation_id, token = m.start_conversation()
+        bearer = {"Authorization": f"Bearer {token}"}
+        m._ok(m.http.post(f"/api/chat/conversations/{conversation_id}/handoff", headers=bearer))
+        queue = m.call("GET", "/api/agent/tickets", "owner", self, params={"view": "queue"})
+        ticket = next(t for t in queue.json()["tickets"] if t["conversation_id"] == conversation_id)
+        for action in ("claim", "close"):
+            m._ok(m.call("POST", f"/api/agent/tickets/{ticket['id']}/{action}", "owner", self))
+        sample = {"agent": _username("owner"), "size": 50}
+        m._ok(m.setup.post("/api/agent/quality/samples", json=sample))
+        listed = m.setup.get("/api/agent/quality/reviews", params={"status": "all"})
+        reviews = m._ok(listed)["reviews"]
+        return str(next(r["id"] for r in reviews if r["conversation_id"] == conversation_id))
 
     def body(self, name: str) -> Any:
         n = next(self.m.serial)

@@ -71,7 +71,7 @@ export function forget(isGone, followed) {
   S.pending = {};
   S.rated = {};
   S.state = "bot";
-  S.agent = S.queue = S.offline = S.closed = null;
+  S.agent = S.queue = S.offline = S.closed = S.followUp = S.followUpFor = null;
   S.offlineSent = S.feedback = false;
   ui.log.textContent = "";
   dropCards();

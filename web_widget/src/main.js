@@ -18,14 +18,15 @@
 // no cycle): config (the script tag's data-attributes), strings, storage, dom (el and
 // markdown-lite), style, template, state (the one shared state object S), view (the Shadow DOM,
 // the log, cards, sync), api (REST), socket (WebSocket, reconnect, token), status, messages
-// (what the customer sends), events (frames and events from the server), offline and survey
-// (cards, added to sync as parts), conversation, panel, composer, and this one.
+// (what the customer sends), events (frames and events from the server), offline, survey and
+// follow-up (cards, added to sync as parts), conversation, panel, composer, and this one.
 
 import { attr, KEY } from "./config.js";
 import { askForPerson, endChat, forget, gone, reopen } from "./conversation.js";
 import { wireComposer } from "./composer.js";
 import { markdown } from "./dom.js";
 import { onFrame } from "./events.js";
+import { followUpOnOpen, syncFollowUp } from "./follow-up.js";
 import { outgoing, send } from "./messages.js";
 import { syncOffline } from "./offline.js";
 import { close, open } from "./panel.js";
@@ -42,6 +43,7 @@ function start() {
   // The cards under the log, in this order; a new card's module is added here.
   addPart(syncOffline);
   addPart(syncSurvey);
+  addPart(syncFollowUp);
   hooks.frame = onFrame;
   hooks.gone = gone;
   keepAlive();
@@ -77,7 +79,10 @@ function wire() {
   const endConfirm = $("[data-testid=kefu-end-confirm]");
   ui.launcher.addEventListener("click", () => {
     if (S.open) close();
-    else open();
+    else {
+      open();
+      followUpOnOpen();
+    }
   });
   ui.min.addEventListener("click", () => close());
   ui.human.addEventListener("click", askForPerson);

@@ -24,6 +24,10 @@ export const S = {
   offlineSent: false,
   closed: null,
   feedback: false,
+  // The follow-up survey's question for this conversation (follow-up.js), and the conversation
+  // it was fetched for.
+  followUp: null,
+  followUpFor: null,
   ws: null,
   ready: false,
   attempts: 0,

@@ -100,6 +100,7 @@ input:focus,textarea:focus{border-color:var(--ac)!important}
 .primary{margin-top:12px;background:var(--ac);color:#fff;font-weight:600;padding:9px 16px}
 .ghost{border:1px solid #b7c0c8;padding:7px 12px;font-weight:600;font-size:13.5px;background:#fff}
 .err{font-size:13px;margin-top:8px}.ok{color:#1b5e20;font-weight:600}
+.choices{display:flex;flex-wrap:wrap;gap:8px;align-items:center}.choices button{margin-top:10px}
 .stars{display:flex;gap:2px;margin-top:4px}
 .star{width:38px;height:38px;color:#8a96a3}.star svg{width:28px;height:28px}.on{color:#e09b00}.on svg{fill:currentColor}
 .nps{display:grid;grid-template-columns:repeat(11,1fr);gap:3px;margin-top:5px}

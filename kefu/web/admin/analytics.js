@@ -22,7 +22,8 @@ const analytics = { summary: null, request: 0 };
 export async function initAnalytics() {
   $("#analytics-start").value = todayUtc(-29);
   $("#analytics-end").value = todayUtc(0);
-  const [teams, users] = await Promise.allSettled([api("GET", "/api/agent/teams"), api("GET", "/api/admin/users")]);
+  // Supervisors may not list accounts (/api/admin/users); the desk's list of colleagues serves.
+  const [teams, users] = await Promise.allSettled([api("GET", "/api/agent/teams"), api("GET", "/api/admin/users").catch(() => api("GET", "/api/agent/agents").then((body) => ({ users: body.agents })))]);
   if (teams.status === "fulfilled") {
     const names = ((teams.value && teams.value.teams) || []).map((t) => (typeof t === "string" ? t : t.name));
     $("#analytics-team").replaceChildren(h("option", { value: "", text: "all" }), ...names.map((n) => h("option", { value: n, text: n })));
@@ -163,7 +164,7 @@ function renderComplaintReport(r) {
 function renderScorecard(agents) {
   const body = $("#scorecard-rows");
   if (!agents.length) {
-    body.replaceChildren(h("tr", {}, h("td", { className: "empty", attrs: { colspan: 10 }, text: "No person handled a chat in this view." })));
+    body.replaceChildren(h("tr", {}, h("td", { className: "empty", attrs: { colspan: 12 }, text: "No person handled a chat in this view." })));
     return;
   }
   body.replaceChildren(
@@ -181,6 +182,8 @@ function renderScorecard(agents) {
         h("td", { className: "num", text: a.handed_back }),
         h("td", { className: "num", text: a.transferred_away }),
         h("td", { className: "num", text: percent(a.resolution.rate) }),
+        h("td", { className: "num", text: a.reviews ?? 0, dataset: { testid: "scorecard-reviews" } }),
+        h("td", { className: "num", text: a.review_mean === null || a.review_mean === undefined ? "—" : `${trimNumber(a.review_mean, 1)}%`, dataset: { testid: "scorecard-review-score" } }),
       ),
     ),
   );

@@ -4,7 +4,7 @@
 // This module signs in (the shared /staff/assets/session.js), switches tabs and keeps the tab in
 // the address; each tab is a module of its own that wires its controls and loads its data.
 // APIs: /api/admin/kb, /api/admin/bot, /api/admin/learning, /api/admin/analytics,
-// /api/admin/users, /api/admin/jobs, /api/admin/audit-log, /api/admin/privacy, /api/admin/customers (docs/metrics.md defines the analytics numbers).
+// /api/admin/users, /api/admin/jobs, /api/admin/audit-log, /api/admin/privacy, /api/admin/customers, /api/agent/quality (docs/metrics.md defines the analytics numbers).
 // Rendering never uses innerHTML: server and customer text always becomes text nodes, and
 // answers are previewed with the widget's own safe renderer (window.KefuWidget.renderMarkdown).
 
@@ -19,31 +19,40 @@ import { loadClusters, wireLearning } from "./learning.js";
 import { wireTestBot } from "./testbot.js";
 import { loadStaffAudit, wireStaffAudit } from "./staff-audit.js";
 import { loadPrivacy, wirePrivacy } from "./privacy.js";
+import { loadQuality, wireQuality } from "./quality.js";
 import { loadModels, wireTraining } from "./training.js";
 import { loadedTabs } from "./ui.js";
 import { loadUsers, wireUsers } from "./users.js";
 
 const BASE_TITLE = "kefu admin";
-// The tab buttons in index.html are the list of tabs: #tab-NAME shows #pane-NAME.
-const TABS = [...document.querySelectorAll(".tabs [role=tab]")].map((button) => button.dataset.tab);
+// The tab buttons in index.html are the list of tabs: #tab-NAME shows #pane-NAME. A tab is for
+// admins unless its data-roles names more roles (supervisors: analytics and quality).
+const ALL_TABS = [...document.querySelectorAll(".tabs [role=tab]")].map((button) => button.dataset.tab);
+let TABS = ALL_TABS;
+
+function tabsFor(role) {
+  return ALL_TABS.filter((tab) => ($(`#tab-${tab}`).dataset.roles || "admin").split(" ").includes(role));
+}
 
 let currentTab = null;
 
 function notForYou(username, role) {
-  if (role === "admin") return "";
+  if (role === "admin" || role === "supervisor") return "";
   const what = role || "staff member";
-  const elsewhere = what === "agent" || what === "supervisor" ? ", or use the agent console at /console" : "";
-  return `Only administrators can use this page. “${username}” is ${/^[aeiou]/i.test(what) ? "an" : "a"} ${what}; ask an administrator for access${elsewhere}.`;
+  const elsewhere = what === "agent" ? ", or use the agent console at /console" : "";
+  return `Only administrators can use this page (supervisors: its analytics and quality review). “${username}” is ${/^[aeiou]/i.test(what) ? "an" : "a"} ${what}; ask an administrator for access${elsewhere}.`;
 }
 
-function enterWorkspace() {
+function enterWorkspace(user) {
+  TABS = tabsFor(user.role);
+  for (const tab of ALL_TABS) $(`#tab-${tab}`).hidden = !TABS.includes(tab);
   const wanted = location.hash.replace(/^#/, "");
-  selectTab(TABS.includes(wanted) ? wanted : "kb");
+  selectTab(TABS.includes(wanted) ? wanted : TABS[0]);
 }
 
 function selectTab(name, { reload = false } = {}) {
   currentTab = name;
-  for (const tab of TABS) {
+  for (const tab of ALL_TABS) {
     const button = $(`#tab-${tab}`);
     button.setAttribute("aria-selected", String(tab === name));
     button.tabIndex = tab === name ? 0 : -1;
@@ -64,6 +73,7 @@ function selectTab(name, { reload = false } = {}) {
     audit: loadAudit,
     "staff-audit": loadStaffAudit,
     privacy: loadPrivacy,
+    quality: loadQuality,
   };
   if (first || reload || name !== "kb") loaders[name]();
 }
@@ -80,7 +90,7 @@ function onTabKeydown(event) {
 }
 
 function wireTabs() {
-  for (const tab of TABS) $(`#tab-${tab}`).addEventListener("click", () => selectTab(tab, { reload: true }));
+  for (const tab of ALL_TABS) $(`#tab-${tab}`).addEventListener("click", () => selectTab(tab, { reload: true }));
   $(".tabs").addEventListener("keydown", onTabKeydown);
   window.addEventListener("hashchange", () => {
     const wanted = location.hash.replace(/^#/, "");
@@ -100,6 +110,7 @@ wireUsers();
 wireAudit();
 wireStaffAudit();
 wirePrivacy();
+wireQuality();
 startSession({
   storageKey: "kefu.admin.csrf",
   title: BASE_TITLE,

@@ -127,11 +127,12 @@ function radarScores(agents) {
       speed(a.handle_time.mean, quickestHandling),
       a.csat_mean === null ? 0 : Math.max(0, Math.min(1, (a.csat_mean - 1) / 4)),
       a.resolution.rate === null ? 0 : a.resolution.rate,
+      typeof a.review_mean === "number" ? Math.max(0, Math.min(1, a.review_mean / 100)) : 0,
     ],
   }));
 }
 
-const RADAR_AXES = ["volume", "1st response", "handling", "CSAT", "resolution"];
+const RADAR_AXES = ["volume", "1st response", "handling", "CSAT", "resolution", "quality"];
 
 function renderRadars(agents) {
   const box = $("#radars");

@@ -14,6 +14,8 @@ const TABLE_NAMES = {
   pending_bot_turn: "pending bot turns",
   handoff_ticket: "tickets and offline messages",
   conversation_feedback: "satisfaction ratings",
+  complaint: "complaints",
+  quality_review: "quality reviews",
   learning_review: "learning reviews",
   staff_audit: "audit log entries",
   staff_login_attempt: "failed sign-ins",

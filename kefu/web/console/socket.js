@@ -130,6 +130,12 @@ function onComplaintFrame(frame) {
   refreshComplaints();
 }
 
+/** A customer answered the follow-up survey that the problem came back (to the chat's last agent
+ * and to supervisors). */
+function onFollowUpFrame(frame) {
+  toast(`${frame.customer_name || "A customer"} says the problem came back (follow-up survey).`, "error");
+}
+
 function onFrame(frame) {
   switch (frame.type) {
     case "ready":
@@ -159,6 +165,9 @@ function onFrame(frame) {
     case "complaint.due_soon":
     case "complaint.overdue":
       onComplaintFrame(frame);
+      break;
+    case "follow_up.not_solved":
+      onFollowUpFrame(frame);
       break;
     case "typing":
       if (frame.who && frame.who !== "customer") break;

@@ -79,6 +79,10 @@ function systemText(event) {
       return "Complaint overdue: escalated to the supervisors";
     case "complaint.resolved":
       return `Complaint resolved${p.by ? ` by ${p.by}` : ""}: ${String(p.root_cause || "").replace(/_/g, " ")}${p.on_time ? " (on time)" : " (late)"}`;
+    case "follow_up.answered":
+      return p.answer === "solved"
+        ? `Follow-up survey (${p.via || "reply"}): the problem stayed solved`
+        : `Follow-up survey (${p.via || "reply"}): the customer still needs help`;
     case "feedback.received":
       return `Feedback: CSAT ${p.csat ?? "–"}/5${p.nps !== undefined && p.nps !== null ? `, NPS ${p.nps}` : ""}`;
     default:
@@ -96,7 +100,7 @@ function eventNode(event) {
 
   // The desk's own notices (a complaint opened, due soon, overdue) are lines, not notes.
   if (event.type !== "message" && (!internal || author === "system")) {
-    const alert = event.type === "conversation.escalated" || event.type === "conversation.closed" || event.type === "complaint.overdue" || event.type === "complaint.due_soon";
+    const alert = event.type === "conversation.escalated" || event.type === "conversation.closed" || event.type === "complaint.overdue" || event.type === "complaint.due_soon" || (event.type === "follow_up.answered" && payload.answer === "not_solved");
     return h("div", { className: `sys${alert ? " sys--alert" : ""}`, dataset, attrs: { title: formatDate(event.created_at) } }, systemText(event), time ? ` · ${time}` : "");
   }
 
