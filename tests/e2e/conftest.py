@@ -8,6 +8,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,8 +25,36 @@ DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # Set to 1 to refresh the screenshots the documentation shows; otherwise tests leave docs alone.
 UPDATE_DOCS = os.environ.get("KEFU_UPDATE_SCREENSHOTS") == "1"
 
-__all__ = ["ARTIFACTS", "LiveServer", "assigned_to", "eventually", "screenshot", "signed_in"]
+__all__ = [
+    "ARTIFACTS",
+    "LiveServer",
+    "assigned_to",
+    "desk_only",
+    "eventually",
+    "screenshot",
+    "signed_in",
+]
 T = TypeVar("T")
+
+
+@contextmanager
+def desk_only(
+    tmp_path_factory: pytest.TempPathFactory,
+    embedder: SentenceEmbedder,
+    name: str,
+    **changes: Any,
+) -> Iterator[LiveServer]:
+    """A served app on SQLite with no knowledge base, where agents pull their chats (so a
+    ticket stays queued until someone claims it): for tests about the desk alone."""
+    root = tmp_path_factory.mktemp(name)
+    settings = Settings(
+        data_dir=root / "var",
+        database_url=f"sqlite:///{root / 'kefu.db'}",
+        _env_file=None,
+        **{"assignment": "pull", **changes},
+    )
+    with serve(settings, embedder) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -6,17 +6,14 @@ carry their Chinese names."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from core.settings import Settings
 from knowledge_base.embeddings import SentenceEmbedder
-from tests.e2e.conftest import LiveServer, screenshot, signed_in
+from tests.e2e.conftest import LiveServer, desk_only, screenshot, signed_in
 from tests.handoff.desk_helpers import go_online
 from tests.handoff.test_quality_review import closed_chat, demo_criteria
-from tests.live import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect.set_options(timeout=15_000)
@@ -26,14 +23,7 @@ expect.set_options(timeout=15_000)
 def live_server(
     tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder
 ) -> Iterator[LiveServer]:
-    root: Path = tmp_path_factory.mktemp("quality")
-    settings = Settings(
-        data_dir=root / "var",
-        database_url=f"sqlite:///{root / 'kefu.db'}",
-        assignment="pull",
-        _env_file=None,
-    )
-    with serve(settings, embedder) as server:
+    with desk_only(tmp_path_factory, embedder, "quality") as server:
         yield server
 
 

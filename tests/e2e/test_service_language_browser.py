@@ -6,18 +6,15 @@ report counts that use."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from core.settings import Settings
 from knowledge_base.embeddings import SentenceEmbedder
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import LiveServer, eventually, screenshot
+from tests.e2e.conftest import LiveServer, desk_only, eventually, screenshot
 from tests.handoff.desk_helpers import Customer, go_online, ticket_of
-from tests.live import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,14 +27,7 @@ def desk_server(
     tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder
 ) -> Iterator[LiveServer]:
     """A served app without the demo knowledge base: this is about the desk alone."""
-    root: Path = tmp_path_factory.mktemp("service-language")
-    settings = Settings(
-        data_dir=root / "var",
-        database_url=f"sqlite:///{root / 'kefu.db'}",
-        assignment="pull",
-        _env_file=None,
-    )
-    with serve(settings, embedder) as server:
+    with desk_only(tmp_path_factory, embedder, "service-language") as server:
         yield server
 
 

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from core.settings import Settings
 from knowledge_base.embeddings import SentenceEmbedder
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import LiveServer, screenshot
+from tests.e2e.conftest import LiveServer, desk_only, screenshot
 from tests.handoff.desk_helpers import Customer, go_online, ticket_of
-from tests.live import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect.set_options(timeout=15_000)
@@ -27,17 +24,14 @@ def live_server(
     tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder
 ) -> Iterator[LiveServer]:
     """No knowledge base: customers ask for a person. Agents pull, so a ticket stays queued."""
-    root: Path = tmp_path_factory.mktemp("wall")
-    settings = Settings(
-        data_dir=root / "var",
-        database_url=f"sqlite:///{root / 'kefu.db'}",
-        assignment="pull",
+    with desk_only(
+        tmp_path_factory,
+        embedder,
+        "wall",
         first_response_seconds=6,
         handoff_tick_seconds=0.5,
         wall_interval_seconds=0.5,
-        _env_file=None,
-    )
-    with serve(settings, embedder) as server:
+    ) as server:
         yield server
 
 
