@@ -65,17 +65,20 @@ _CURRENCIES = {
     "英镑": "GBP",
 }
 _ORDER_ID = r"[A-Z]{1,4}-?\d{4,24}|\d{4,24}"
+# Where an order number may start and end: not inside a Latin word or a longer number. A Han
+# character is a boundary, since Chinese puts no space around a Latin run ("订单SO123456到哪了").
+_W = r"A-Za-z0-9_"
 # An order number named as one ("order 10482", "订单号是LM20240518", "单号：123456") ...
 _NAMED_ORDER = re.compile(
     r"(?:\border(?:\s+(?:number|no\.?|id|#))?|订单号码|订单编号|订单号|订单|单号)"
-    rf"\s*(?:is|是|为|:|：|no\.?)?\s*(?P<id>#?\s*(?:{_ORDER_ID}))(?![\w.])",
+    rf"\s*(?:is|是|为|:|：|no\.?)?\s*(?P<id>#?\s*(?:{_ORDER_ID}))(?![{_W}.])",
     re.I,
 )
 # ... or shaped like one: "#10482", "SO123456", or a long run of digits that is no date.
 _SHAPED_ORDER = re.compile(
-    r"(?<![\w#])#[A-Z]{0,4}\d{3,24}(?!\w)"
-    r"|(?<![A-Za-z0-9])[A-Z]{1,4}\d{6,24}(?![\w.])"
-    r"|(?<![\w.,:/+-])\d{6,24}(?![\w.,:/-])",
+    rf"(?<![{_W}#])#[A-Z]{{0,4}}\d{{3,24}}(?![{_W}])"
+    rf"|(?<![A-Za-z0-9])[A-Z]{{1,4}}\d{{6,24}}(?![{_W}.])"
+    rf"|(?<![{_W}.,:/+-])\d{{6,24}}(?![{_W}.,:/-])",
 )
 # An international number that ``phonenumbers`` does not accept is still no order number.
 _PHONE_LIKE = re.compile(r"\+\s?\d[\d ()-]{6,}\d")

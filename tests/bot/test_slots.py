@@ -22,6 +22,11 @@ from bot.slots import extract_slots, mask_slots, only_slots
         ("单号：123456", [("order_number", "123456")]),
         ("订单 20240518", [("order_number", "20240518")]),  # named, so not a date
         ("Order #20261122001 never came", [("order_number", "20261122001")]),
+        # Chinese writes no space around a Latin or digit run: a Han neighbour is a boundary.
+        ("我的订单SO123456到哪了", [("order_number", "SO123456")]),
+        ("订单123456还没到", [("order_number", "123456")]),
+        ("查一下#10482的物流", [("order_number", "10482")]),
+        ("SO123456什么时候发货", [("order_number", "SO123456")]),
         # E-mail addresses.
         ("mail me at li.na+shop@Example.com", [("email", "li.na+shop@example.com")]),
         ("邮箱 a.b@example.co.uk", [("email", "a.b@example.co.uk")]),
