@@ -8,7 +8,7 @@ decides, and commits the reply, the exchange log row and the conversation's new 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +40,7 @@ from knowledge_base.embeddings import Embedder
 from knowledge_base.index import Hit
 from knowledge_base.service import KnowledgeBase
 
+from .actions import FAILED, ActionService
 from .answer_service import AnswerGuess, FaqAnswerService
 from .continuation import Question, question_to_continue
 from .escalation import BotOnlyEscalator, Escalation, Escalator
@@ -53,6 +54,7 @@ from .policy import (
     FaqCandidate,
     IntentGuess,
     PolicySettings,
+    Reason,
     TurnState,
     Understanding,
     decide,
@@ -126,8 +128,11 @@ class ChatService:
         turns: TurnConfig | None = None,
         answers: FaqAnswerService | None = None,
         personal_data: PersonalDataPolicy | None = None,
+        actions: ActionService | None = None,
     ) -> None:
         self._engine = engine
+        # The business's systems an intent may ask (bot/actions.py).
+        self.actions = actions or ActionService(engine)
         # Where personal data is masked: the exchange log's text, test the bot's echo.
         self.personal_data = personal_data or PersonalDataPolicy()
         self._answers = answers
@@ -383,6 +388,7 @@ class ChatService:
             self._policy,
         )
         reply = self._compose(decision, language, seen.entries)
+        decision, reply, action_log = self._act(decision, reply, seen.slots, continued, language)
         latency_ms = (time.perf_counter() - started) * 1000
         if self.turns.reply_delay:
             time.sleep(self.turns.reply_delay)
@@ -432,6 +438,7 @@ class ChatService:
                     entry_id=decision.entry_id,
                     model_versions=self._versions(),
                     latency_ms=latency_ms,
+                    action=action_log,
                 )
             )
         finished = time.perf_counter()
@@ -515,9 +522,26 @@ class ChatService:
                 "intent": decision.intent,
                 "suggestions": [s.entry_id for s in decision.suggestions],
             },
+            # The action this decision would call, and the slots it has or lacks; nothing is called.
+            "action": self._action_preview(decision, seen.slots),
             "answer_model": self._answer_record(seen),
             "reply": reply,
             "model_versions": self._versions(),
+        }
+
+    def _action_preview(self, decision: Decision, slots: list[Slot]) -> dict[str, Any] | None:
+        action = (
+            self.actions.for_intent(decision.intent)
+            if decision.reason is Reason.intent_action
+            else None
+        )
+        if action is None:
+            return None
+        values = self.actions.slot_values(action, slots)
+        return {
+            "name": action.name,
+            "slots": list(values),
+            "missing": self.actions.missing(action, values),
         }
 
     def _answer_record(self, seen: _Seen) -> dict[str, Any] | None:
@@ -568,9 +592,10 @@ class ChatService:
         The models read the message (or the ``continued`` question) with its slots masked, so
         an order number cannot pull retrieval towards entries that merely share its digits.
         """
-        language = _language_of(text, fallback_language)
-        slots = extract_slots(text)
         about = continued.text if continued else text
+        # "LM20240518" alone reads as English: a continuation speaks its question's language.
+        language = _language_of(about, fallback_language)
+        slots = extract_slots(text)
         meaning = mask_slots(about, extract_slots(about), language)
         with stage("encode"):
             vector, han_vector = self._kb.encode_query(meaning)
@@ -622,12 +647,15 @@ class ChatService:
             if h.entry_id in questions and questions[h.entry_id].status == "published"
         )
         answer = _answer_estimate(guess, questions, language, hits)
+        action = info.action if info else "respond"
+        if prediction and action == "respond" and self.actions.for_intent(prediction.name):
+            action = "call"
         intent_guess = (
             IntentGuess(
                 prediction.name,
                 prediction.confidence,
                 prediction.in_scope,
-                info.action if info else "respond",
+                action,
                 probability=prediction.in_scope_probability,
             )
             if prediction
@@ -670,6 +698,42 @@ class ChatService:
             return {"text": phrase("escalate", language), "kind": "escalation"}
         return {"text": phrase("fallback", language), "kind": "fallback"}
 
+    def _act(
+        self,
+        decision: Decision,
+        reply: dict[str, Any],
+        slots: list[Slot],
+        continued: Question | None,
+        language: str,
+    ) -> tuple[Decision, dict[str, Any], dict[str, Any] | None]:
+        """Ask the business's system when the decision is an intent with an enabled action:
+        its rendered answer, its prompt for a missing slot, or a hand-over when it failed."""
+        action = (
+            self.actions.for_intent(decision.intent)
+            if decision.reason is Reason.intent_action
+            else None
+        )
+        if action is None:
+            return decision, reply, None
+        # This message's slots first, then those of the question it continues.
+        given = [*slots, *(extract_slots(continued.text) if continued else [])]
+        values = self.actions.slot_values(action, given)
+        said = {"kind": "answer", "intent": decision.intent, "action": action.name}
+        missing = self.actions.missing(action, values)
+        if missing:
+            note = f"action {action.name} asks for {', '.join(missing)}"
+            text = self.actions.prompt(action, language) or reply["text"]
+            prompt = said | {"text": text, "rateable": False}
+            return _noted(decision, note), prompt, None
+        result = self.actions.call(action, values, language)
+        log = result.log(lambda value: self.personal_data.shown("exchanges", value))
+        note = f"action {action.name}: {result.outcome}"
+        if result.failed:
+            failed = replace(decision, kind=DecisionKind.escalate, reason=Reason.action_failed)
+            text = FAILED.get(language, FAILED["en"])
+            return _noted(failed, f"{note}, {result.error}"), {"text": text, "kind": "notice"}, log
+        return _noted(decision, note), said | {"text": result.reply, "rateable": True}, log
+
     def _write_outcome(
         self,
         session: Session,
@@ -683,22 +747,33 @@ class ChatService:
         if decision.kind is DecisionKind.escalate:
             conversation.pending_suggestions = []
             conversation.consecutive_misses = 0
-            return self._escalator.escalate(session, conversation, escalation)
-        events = [
-            append_event(
-                session,
-                conversation_id=conversation.id,
-                type="message",
-                author="bot",
-                payload=reply,
+            # A failed action says so before the hand-over message.
+            said = (
+                [self._say(session, conversation, reply)]
+                if decision.reason is Reason.action_failed
+                else []
             )
-        ]
+            return said + self._escalator.escalate(session, conversation, escalation)
+        events = [self._say(session, conversation, reply)]
         conversation.pending_suggestions = [s.entry_id for s in decision.suggestions]
         if decision.kind is DecisionKind.fallback:
             conversation.consecutive_misses = decision.misses
         elif decision.kind is not DecisionKind.clarify:
             conversation.consecutive_misses = 0
         return events
+
+    @staticmethod
+    def _say(
+        session: Session, conversation: Conversation, reply: dict[str, Any]
+    ) -> ConversationEvent:
+        return append_event(
+            session, conversation_id=conversation.id, type="message", author="bot", payload=reply
+        )
+
+
+def _noted(decision: Decision, note: str) -> Decision:
+    detail = f"{decision.detail}; {note}" if decision.detail else note
+    return replace(decision, detail=detail[:500])
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from core.db import UTCDateTime
 
 from .slots import extract_slots
 
-__all__ = ["Exchange"]
+__all__ = ["BotAction", "Exchange"]
 
 
 class Exchange(SQLModel, table=True):
@@ -43,6 +43,9 @@ class Exchange(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
     latency_ms: float
+    # The business system the turn asked (bot/actions.py): action, slots used (masked as
+    # ``text`` is), status code, latency_ms and outcome; None when no action ran.
+    action: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     helpful: bool | None = None
     rated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
@@ -55,3 +58,30 @@ class Exchange(SQLModel, table=True):
         return [
             {"kind": s.kind, "value": s.value, "text": s.text} for s in extract_slots(self.text)
         ]
+
+
+class BotAction(SQLModel, table=True):
+    """An HTTP endpoint of the business's systems that an intent asks with its slots."""
+
+    __tablename__ = "bot_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True, index=True)
+    intent: str = Field(max_length=64, unique=True, index=True)
+    method: str = Field(default="GET", max_length=8)
+    url: str = Field(max_length=2000)
+    headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    required_slots: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    timeout_seconds: float = 5.0
+    # {"en": ..., "zh": ...} each: the answer, the question for a missing slot, and what a 404
+    # says ("I couldn't find order X"; empty: a 404 is a failure like any other).
+    reply: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    missing_slot: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    not_found: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The circuit breaker: open after this many failures in a row, for this long.
+    failure_threshold: int = 3
+    cooldown_seconds: float = 30.0
+    enabled: bool = True
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -47,6 +47,9 @@ class Reason(StrEnum):
     repeated_misses = "repeated_misses"
     intent_rule = "intent_rule"
     person_owns_conversation = "person_owns_conversation"
+    # The intent has an action (bot/actions.py): the bot asks the business's system.
+    intent_action = "intent_action"
+    action_failed = "action_failed"
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class IntentGuess:
     confidence: float
     # The classifier's out-of-scope test, with the threshold it chose from its training data.
     in_scope: bool
+    # respond, handoff, or call: an enabled action (bot/actions.py) answers it.
     action: str = "respond"
     # The calibrated chance that ``name`` is right (what ``in_scope`` was decided from).
     probability: float = 1.0
@@ -169,6 +173,9 @@ def _decide(state: TurnState, seen: Understanding, settings: PolicySettings) -> 
     if intent and intent.name in SMALL_TALK:
         return Decision(DecisionKind.answer_intent, Reason.small_talk, intent=intent.name)
 
+    if intent and intent.action == "call":
+        # The business's system knows this customer's case better than any FAQ entry.
+        return Decision(DecisionKind.answer_intent, Reason.intent_action, intent=intent.name)
     confident = _confident_faq(seen, settings)
     if confident:
         return confident

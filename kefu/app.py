@@ -25,6 +25,8 @@ from analytics.learning_service import VectorCache
 from analytics.routes import router as analytics_router
 from analytics.wall_feed import WallFeed
 from analytics.wall_routes import router as wall_router
+from bot.action_routes import demo_router as demo_orders_router
+from bot.action_routes import router as bot_actions_router
 from bot.admin_routes import register_jobs as register_bot_jobs
 from bot.admin_routes import router as bot_admin_router
 from bot.routes import admin_router as exchanges_router
@@ -206,6 +208,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(wall_router)
     app.include_router(learning_router)
     app.include_router(bot_admin_router)
+    app.include_router(bot_actions_router)
+    app.include_router(demo_orders_router)
     app.include_router(jobs_router)
     app.include_router(audit_router)
     app.include_router(privacy_router)

@@ -195,6 +195,7 @@ def kb_load_demo(
     if_empty: Annotated[bool, typer.Option(help="Only when the knowledge base is empty.")] = False,
 ) -> None:
     """Load the demo store's FAQ entries and intents (English and Chinese)."""
+    from bot.actions import demo_actions
     from handoff.quality import QualityReviews
     from knowledge_base import io as kb_io
 
@@ -210,6 +211,10 @@ def kb_load_demo(
                 faqs=parsed.faqs, intents=parsed.intents, author="demo", progress=update
             )
     _train(services)
+    # The demo store's order lookup, against this server's own demo order API.
+    intents = [intent.name for intent in services.kb.list_intents()]
+    actions = demo_actions(services.settings.resolved_public_url)
+    seeded = services.chat.actions.ensure(actions, intents=intents)
     canned = yaml.safe_load((HANDOFF_DEMO_DIR / "canned.yaml").read_text("utf-8"))
     added = services.canned.ensure(canned)
     phrases = yaml.safe_load((HANDOFF_DEMO_DIR / "service_language.yaml").read_text("utf-8"))
@@ -219,7 +224,7 @@ def kb_load_demo(
     state = services.kb.index.state()
     console.print(
         f"demo loaded: {state.entries} published entries indexed, {added} canned responses, "
-        f"{listed} service-language phrases"
+        f"{listed} service-language phrases, {seeded} actions"
         + (f", a quality rubric of {len(rubric)} criteria" if rubric_set else "")
     )
 

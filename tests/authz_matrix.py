@@ -78,6 +78,12 @@ _FAQ = {"question": "How long does delivery take?", "answer": "Three to five day
 _CANNED = {"shortcut": "hello", "title": "Hello", "text": "Hello {name}"}
 _PHRASE = {"phrase": "whatever", "language": "en", "alternatives": ["I see"]}
 _CRITERION = {"key": "greeting", "name": "Greeting", "name_zh": "问候", "max_points": 2}
+_ACTION = {
+    "name": "matrix_lookup",
+    "intent": "no_such_intent",
+    "url": "http://127.0.0.1:9/orders/{order_number}",
+    "reply": {"en": "Order {{ order_number }}"},
+}
 _YAML = b"- question: Do you ship abroad?\n  answer: To 30 countries.\n"
 
 MATRIX: dict[str, Entry] = {
@@ -89,6 +95,7 @@ MATRIX: dict[str, Entry] = {
     "GET /admin": Entry(ANYONE, why="the page only; its data needs a session"),
     "GET /wall": Entry(ANYONE, why="the page only; its data needs a supervisor's session"),
     "GET /admin/vendor/plotly.min.js": Entry(ANYONE),
+    "GET /demo/api/orders/{order_number}": Entry(ANYONE, why="the demo store's order API"),
     "GET /healthz": Entry(ANYONE),
     "GET /readyz": Entry(ANYONE),
     "GET /metrics": Entry(ANYONE, why="counts only, never a customer's words"),
@@ -239,6 +246,16 @@ MATRIX: dict[str, Entry] = {
     # An unknown kind: the admin's answer is a 422, and no training starts on the test machine.
     "POST /api/admin/bot/train": Entry(ADMIN, params={"kind": "none"}),
     "POST /api/admin/bot/models/{version}/activate": Entry(ADMIN),
+    # Actions: {name} is a fresh intent's name, so no action has it (404); the body names an
+    # intent that does not exist (422). Either way nothing calls out from the test machine.
+    "GET /api/admin/bot/actions": Entry(ADMIN),
+    "POST /api/admin/bot/actions": Entry(ADMIN, body=_ACTION),
+    "GET /api/admin/bot/actions/{name}": Entry(ADMIN),
+    "PUT /api/admin/bot/actions/{name}": Entry(ADMIN, body=_ACTION),
+    "DELETE /api/admin/bot/actions/{name}": Entry(ADMIN),
+    "POST /api/admin/bot/actions/{name}/test": Entry(
+        ADMIN, body={"slots": {"order_number": "SO123456"}}
+    ),
     "GET /api/admin/learning/clusters": Entry(ADMIN),
     "POST /api/admin/learning/faq": Entry(ADMIN, body={"exchange_ids": [1], "entry": _FAQ}),
     "POST /api/admin/learning/intent": Entry(

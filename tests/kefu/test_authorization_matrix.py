@@ -219,6 +219,8 @@ class World:
             return "1"
         if name == "version":
             return "no-such-version"
+        if name == "order_number":
+            return "SO123456"  # the demo store's order API serves anyone
         if name == "link_token":
             return "no-such-follow-up-link-token"  # a follow-up link names none of A's world
         if name == "canned_id":

@@ -3,13 +3,14 @@
 //
 // This module signs in (the shared /staff/assets/session.js), switches tabs and keeps the tab in
 // the address; each tab is a module of its own that wires its controls and loads its data.
-// APIs: /api/admin/kb, /api/admin/bot, /api/admin/learning, /api/admin/analytics,
+// APIs: /api/admin/kb, /api/admin/bot (and /api/admin/bot/actions), /api/admin/learning, /api/admin/analytics,
 // /api/admin/users, /api/admin/jobs, /api/admin/audit-log, /api/admin/privacy, /api/admin/customers, /api/agent/quality (docs/metrics.md defines the analytics numbers).
 // Rendering never uses innerHTML: server and customer text always becomes text nodes, and
 // answers are previewed with the widget's own safe renderer (window.KefuWidget.renderMarkdown).
 
 import { $ } from "/staff/assets/dom.js";
 import { session, startSession } from "/staff/assets/session.js";
+import { loadActions, wireActions } from "./actions.js";
 import { initAnalytics, loadAnalytics, wireAnalytics } from "./analytics.js";
 import { loadAudit, wireAudit } from "./audit.js";
 import { loadIntents, wireIntents } from "./intents.js";
@@ -65,6 +66,7 @@ function selectTab(name, { reload = false } = {}) {
   const loaders = {
     kb: () => (first ? initKb() : loadFaqs()),
     intents: loadIntents,
+    actions: loadActions,
     test: () => $("#test-text").focus(),
     training: loadModels,
     learning: loadClusters,
@@ -102,6 +104,7 @@ wireTabs();
 wireKb();
 wireKbTools();
 wireIntents();
+wireActions();
 wireTestBot();
 wireTraining();
 wireLearning();
