@@ -98,10 +98,11 @@ def try_action(request: Request, _actor: AdminActor, name: str, body: TestCall) 
 
 @demo_router.get("/orders/{order_number}")
 def demo_order_status(order_number: str) -> JSONResponse:
-    """The demo store's order system: a few orders from knowledge_base/demo/orders.json."""
+    """The demo store's order system: a few orders from knowledge_base/demo/orders.json. An
+    unknown order is a 404 in the API's usual error shape (the demo action reads it as "not
+    found"), built here so that the router also serves alone, as the tests' business system."""
     order = demo_order(order_number)
     if order is None:
-        return JSONResponse(
-            {"error": {"code": "order_not_found", "message": f"no order {order_number}"}}, 404
-        )
+        error = {"code": "order_not_found", "message": f"no order {order_number!r}", "details": []}
+        return JSONResponse({"error": error}, 404)
     return JSONResponse(order)
