@@ -141,6 +141,14 @@ class Notice:
     user_ids: tuple[int, ...] = ()
     roles: tuple[str, ...] = ()
 
+    def envelope(self) -> dict[str, Any]:
+        """What is published on STAFF_CHANNEL: the frame and whom it is for (the agent socket's
+        ``_addressed`` reads ``to``)."""
+        return {
+            "frame": self.frame,
+            "to": {"user_ids": list(self.user_ids), "roles": list(self.roles)},
+        }
+
 
 def latest_ticket(session: Session, conversation_id: str) -> Ticket | None:
     """The conversation's newest ticket: its agent owns the conversation's complaint."""

@@ -209,13 +209,7 @@ class Dispatcher:
                 {"type": "queue", "position": place.position, "eta_seconds": place.eta_seconds},
             )
         for notice in result.notices:
-            await self.broker.publish(
-                STAFF_CHANNEL,
-                {
-                    "frame": notice.frame,
-                    "to": {"user_ids": list(notice.user_ids), "roles": list(notice.roles)},
-                },
-            )
+            await self.broker.publish(STAFF_CHANNEL, notice.envelope())
         if announce or result.changed:
             await self.broker.publish(STAFF_CHANNEL, {"frame": {"type": "queue.changed"}})
         return result

@@ -60,8 +60,7 @@ def _broker(request: Request) -> Broker:
 
 async def _tell_staff(broker: Broker, notices: list[Notice]) -> None:
     for notice in notices:
-        to = {"user_ids": list(notice.user_ids), "roles": list(notice.roles)}
-        await broker.publish(STAFF_CHANNEL, {"frame": notice.frame, "to": to})
+        await broker.publish(STAFF_CHANNEL, notice.envelope())
 
 
 @router.get("/{conversation_id}/follow-up", response_model=FollowUpOut)
