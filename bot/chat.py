@@ -46,7 +46,7 @@ from .continuation import Question, question_to_continue
 from .escalation import BotOnlyEscalator, Escalation, Escalator
 from .intent_service import IntentService
 from .intents import IntentPrediction
-from .models import Exchange
+from .models import BotAction, Exchange
 from .policy import (
     AnswerEstimate,
     Decision,
@@ -529,12 +529,14 @@ class ChatService:
             "model_versions": self._versions(),
         }
 
+    def _action_for(self, decision: Decision) -> BotAction | None:
+        """The enabled action that a decision to answer with one (``intent_action``) calls."""
+        if decision.reason is not Reason.intent_action:
+            return None
+        return self.actions.for_intent(decision.intent)
+
     def _action_preview(self, decision: Decision, slots: list[Slot]) -> dict[str, Any] | None:
-        action = (
-            self.actions.for_intent(decision.intent)
-            if decision.reason is Reason.intent_action
-            else None
-        )
+        action = self._action_for(decision)
         if action is None:
             return None
         values = self.actions.slot_values(action, slots)
@@ -708,11 +710,7 @@ class ChatService:
     ) -> tuple[Decision, dict[str, Any], dict[str, Any] | None]:
         """Ask the business's system when the decision is an intent with an enabled action:
         its rendered answer, its prompt for a missing slot, or a hand-over when it failed."""
-        action = (
-            self.actions.for_intent(decision.intent)
-            if decision.reason is Reason.intent_action
-            else None
-        )
+        action = self._action_for(decision)
         if action is None:
             return decision, reply, None
         # This message's slots first, then those of the question it continues.
