@@ -77,6 +77,10 @@ class Conversation(SQLModel, table=True):
     identity_verified: bool = False
     # A legal hold exempts the conversation from the retention purge and from erasure.
     legal_hold: bool = False
+    # How the customer reached us: ``web`` (the widget) or a kind of ``channel`` row
+    # (``api``, ``wechat``, ``email``), which ``channel_id`` names.
+    channel: str = Field(default="web", max_length=16, index=True)
+    channel_id: int | None = Field(default=None, index=True)
     last_seq: int = 0
     consecutive_misses: int = 0
     escalation_reason: str | None = Field(default=None, max_length=64)
