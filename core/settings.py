@@ -285,6 +285,16 @@ class Settings(BaseSettings):
     smtp_url: str = Field(default="", repr=False)
     smtp_from: str = ""
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # The desk's own mail (docs/handoff.md, "E-mail to the desk"): each new offline message,
+    # and with agent_notice_live_tickets each new live ticket too, is mailed to these
+    # addresses (a JSON list; [] sends none), with personal data masked and a link to the
+    # console. A failed send is tried again after mail_retry_seconds, doubled each time, up to
+    # mail_max_attempts. The dispatcher's leader looks every mail_sweep_seconds.
+    agent_notice_emails: list[str] = Field(default_factory=list)
+    agent_notice_live_tickets: bool = False
+    mail_retry_seconds: float = Field(default=60.0, gt=0)
+    mail_max_attempts: int = Field(default=5, ge=1, le=50)
+    mail_sweep_seconds: float = Field(default=30.0, gt=0)
     # How customers reach this server, for links in e-mails (https://support.example.com);
     # empty: http://host:port.
     public_url: str = ""
@@ -293,6 +303,16 @@ class Settings(BaseSettings):
     @classmethod
     def _follow_up_off(cls, value: object) -> object:
         return 0 if isinstance(value, str) and value.strip().lower() in ("off", "") else value
+
+    @field_validator("agent_notice_emails")
+    @classmethod
+    def _notice_emails(cls, value: list[str]) -> list[str]:
+        cleaned = [item.strip() for item in value if item.strip()]
+        for item in cleaned:
+            user, at, domain = item.partition("@")
+            if not (user and at and "." in domain) or any(c.isspace() for c in item):
+                raise ValueError("each entry must be an e-mail address")
+        return cleaned
 
     @field_validator("smtp_url")
     @classmethod

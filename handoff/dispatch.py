@@ -13,6 +13,7 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session, col, select
@@ -27,6 +28,7 @@ from core.leadership import DISPATCHER_LOCK, Leadership
 from core.metrics import DISPATCHER_LEADER
 from core.realtime import ACTIVITY_CHANNEL, STAFF_CHANNEL, publish_frame
 
+from .agent_mail import AgentMail
 from .agents import candidates
 from .assignment import Candidate, choose_agent
 from .complaints import Notice, sweep_complaints
@@ -114,6 +116,24 @@ def sweep(desk: HandoffDesk) -> Sweep:
     return result
 
 
+@dataclass
+class _SideSweep:
+    """Work the leader does beside the queue's sweep, at its own pace: mail."""
+
+    name: str
+    every: float
+    run: Callable[[], Awaitable[object]]
+    task: asyncio.Task[None] | None = None
+    last: float = -math.inf
+
+
+async def _side_pass(side: _SideSweep) -> None:
+    try:
+        await side.run()
+    except Exception:  # the next pass tries again; the queue goes on meanwhile
+        log.exception("%s sweep failed", side.name)
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -122,17 +142,23 @@ class Dispatcher:
         *,
         tick_seconds: float,
         follow_ups: FollowUps | None = None,
+        agent_mail: AgentMail | None = None,
     ) -> None:
         self.desk = desk
         self.broker = broker
         self.tick_seconds = tick_seconds
         self.leadership = Leadership(desk.engine, DISPATCHER_LOCK)
         self._task: asyncio.Task[None] | None = None
-        # Follow-up e-mails go out beside the sweep, never holding up the queue behind a slow
-        # mail relay: one pass at a time, at most every KEFU_FOLLOW_UP_SWEEP_SECONDS.
+        # Mail goes out beside the sweep, never holding up the queue behind a slow relay: each
+        # kind one pass at a time, at its own interval.
         self.follow_ups = follow_ups
-        self._follow_up_task: asyncio.Task[None] | None = None
-        self._follow_up_last = -math.inf
+        self._side: list[_SideSweep] = []
+        if follow_ups is not None and follow_ups.rules.delay is not None:
+            self._side.append(
+                _SideSweep("follow-up", follow_ups.rules.sweep_every, follow_ups.sweep)
+            )
+        if agent_mail is not None:
+            self._side.append(_SideSweep("agent-mail", agent_mail.every, agent_mail.sweep))
 
     def start(self) -> None:
         self._stopping = asyncio.Event()
@@ -144,8 +170,9 @@ class Dispatcher:
         if self._task is not None:
             self._stopping.set()
             await self._task
-        if self._follow_up_task is not None:
-            await self._follow_up_task
+        for side in self._side:
+            if side.task is not None:
+                await side.task
         await run_in_threadpool(self.leadership.release)
         DISPATCHER_LEADER.set(0)
 
@@ -160,28 +187,19 @@ class Dispatcher:
                     DISPATCHER_LEADER.set(1 if leading else 0)
                     if leading:
                         await self.run_once(announce=woken)
-                        self._start_follow_ups()
+                        self._start_side_sweeps()
                 except Exception:  # a bad sweep must not stop the queue for good
                     log.exception("handoff sweep failed")
 
-    def _start_follow_ups(self) -> None:
-        follow_ups = self.follow_ups
-        if follow_ups is None or follow_ups.rules.delay is None:
-            return
-        if self._follow_up_task is not None and not self._follow_up_task.done():
-            return
+    def _start_side_sweeps(self) -> None:
         now = time.monotonic()
-        if now - self._follow_up_last < follow_ups.rules.sweep_every:
-            return
-        self._follow_up_last = now
-
-        async def run() -> None:
-            try:
-                await follow_ups.sweep()
-            except Exception:  # the next pass tries again; the queue goes on meanwhile
-                log.exception("follow-up sweep failed")
-
-        self._follow_up_task = asyncio.create_task(run(), name="follow-up-sweep")
+        for side in self._side:
+            if side.task is not None and not side.task.done():
+                continue
+            if now - side.last < side.every:
+                continue
+            side.last = now
+            side.task = asyncio.create_task(_side_pass(side), name=f"{side.name}-sweep")
 
     async def _wait(self, activity: Subscription) -> bool:
         """Until something happens, the tick passes, or we are stopped; True if woken."""

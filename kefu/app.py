@@ -45,6 +45,7 @@ from core.rate_limits import RateLimiter
 from core.settings import Settings
 from core.staff_routes import router as staff_router
 from core.text import unstorable_at
+from handoff.agent_mail import AgentMail
 from handoff.agent_socket import ConsoleSockets
 from handoff.agent_socket import router as agent_socket_router
 from handoff.assist import AgentAssist
@@ -98,7 +99,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     broker = make_broker(settings.broker_url)
     follow_ups = FollowUps.from_settings(services.engine, settings)
     dispatcher = Dispatcher(
-        services.desk, broker, tick_seconds=settings.handoff_tick_seconds, follow_ups=follow_ups
+        services.desk,
+        broker,
+        tick_seconds=settings.handoff_tick_seconds,
+        follow_ups=follow_ups,
+        agent_mail=AgentMail.from_settings(services.engine, settings),
     )
     console_sockets = ConsoleSockets(
         services.desk, broker, heartbeat=settings.agent_console_heartbeat_seconds

@@ -14,6 +14,7 @@ def import_all_models() -> None:
     import core.conversations
     import core.jobs
     import core.login_throttle
+    import core.mail_outbox
     import core.mfa
     import core.staff  # noqa: F401
     import handoff.follow_up

@@ -7,10 +7,12 @@ from contextlib import AbstractContextManager, ExitStack
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from core.settings import Settings
 from knowledge_base.embeddings import SentenceEmbedder
-from tests.live import LiveServer, serve
+from tests.handoff.mail_relay import Relay
+from tests.live import LiveServer, free_port, serve
 
 ServerFactory = Callable[..., LiveServer]
 
@@ -26,3 +28,14 @@ def desk(settings: Settings, embedder: SentenceEmbedder) -> Iterator[ServerFacto
             return stack.enter_context(running)
 
         yield start
+
+
+@pytest.fixture
+def relay() -> Iterator[tuple[Relay, str]]:
+    handler = Relay()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield handler, f"smtp://127.0.0.1:{controller.port}"
+    finally:
+        controller.stop()

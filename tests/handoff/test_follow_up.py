@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes
 from email.message import EmailMessage
-from email.policy import default
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -32,50 +28,11 @@ from core.mailer import parse_smtp_url
 from core.settings import Settings
 from tests.handoff.conftest import ServerFactory
 from tests.handoff.desk_helpers import IDENTITY_SECRET, Customer, signed, wait_until
-from tests.live import LiveServer, free_port
+from tests.handoff.mail_relay import Relay
+from tests.live import LiveServer
 
 FOLLOW_UP = "follow-up"
 LINK = re.compile(r"https?://[^\s\"<>]+/survey/follow-up/([\w-]+)\?answer=(\w+)")
-
-
-class Relay:
-    """An SMTP server's handler: keeps what it accepts; ``fail`` maps an address to how many
-    more times its recipient is refused with a temporary error (451)."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.tries: dict[str, int] = {}
-        self.fail: dict[str, int] = {}
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
-    ) -> str:
-        self.tries[address] = self.tries.get(address, 0) + 1
-        if self.fail.get(address, 0) > 0:
-            self.fail[address] -= 1
-            return "451 4.3.0 try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-
-@pytest.fixture
-def relay() -> Iterator[tuple[Relay, str]]:
-    handler = Relay()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield handler, f"smtp://127.0.0.1:{controller.port}"
-    finally:
-        controller.stop()
 
 
 def _engine(server: LiveServer) -> Engine:
