@@ -58,7 +58,13 @@ def demo_store() -> Response:
 
 @router.get("/widget.js")
 def widget_script() -> Response:
-    return _page(WIDGET_DIR / "widget.js", "text/javascript; charset=utf-8")
+    return _page(web_widget.BUNDLE, "text/javascript; charset=utf-8")
+
+
+@router.get("/widget-chat.js")
+def widget_chat_script() -> Response:
+    # The chat panel, which /widget.js fetches from beside itself when the chat is wanted.
+    return _page(web_widget.CHAT_BUNDLE, "text/javascript; charset=utf-8")
 
 
 @router.get("/console")
@@ -92,8 +98,8 @@ def plotly_js() -> Response:
 
 
 def widget_assets() -> StaticFiles:
-    # create_app mounts this once: a server whose widget was never built stops at start and
-    # says how to build it, instead of answering /widget.js with an error.
+    # create_app mounts this once: a server whose widget was never built (either script) stops
+    # at start and says how to build it, instead of answering /widget.js with an error.
     web_widget.require_bundle()
     return StaticFiles(directory=WIDGET_DIR, check_dir=False)
 

@@ -1,64 +1,120 @@
-"""Build the widget: esbuild bundles the ES modules in ``web_widget/src/`` (entry ``main.js``)
-into one minified script, ``web_widget/static/widget.js``, which the app serves at /widget.js.
+"""Build the widget: esbuild bundles the ES modules in ``web_widget/src/`` into two minified
+scripts in ``web_widget/static/``, which the app serves at /widget.js and /widget-chat.js:
 
-    python -m web_widget.build            build when the bundle is missing or older than its inputs
+* ``widget.js`` (entry ``main.js``), the launcher, the script a page embeds: the button, its
+  badge, ``window.KefuWidget``, and the loader of the rest;
+* ``widget-chat.js`` (entry ``chat.js``), the chat panel, which widget.js fetches when the chat
+  is wanted. It carries none of widget.js's modules: it uses widget.js's own (``build.mjs``).
+
+    python -m web_widget.build            build when a bundle is missing or older than its inputs
     python -m web_widget.build --force    build anyway
-    python -m web_widget.build --check    exit 1, saying so, when the bundle is missing or stale
+    python -m web_widget.build --check    exit 1, saying so, when a bundle is missing or stale
+    python -m web_widget.build --analyze  build, and print what each module adds to each bundle
 
-scripts/setup runs it, and so does the package build (setup.py), so a wheel carries the bundle
-and a server needs no Node.js. The bundle is never edited by hand nor kept in git.
+scripts/setup runs it, and so does the package build (setup.py), so a wheel carries the bundles
+and a server needs no Node.js. The bundles are never edited by hand nor kept in git.
 
 esbuild comes from npm, pinned in ``web_widget/package-lock.json`` and installed with ``npm ci``
-into ``web_widget/node_modules/`` when missing or older than the lock file. PyPI has no package
-that ships esbuild's bundler: esbuild-py binds only its Transform API (one file, no bundling,
-no options), and the other wrappers download the binary or call npx themselves.
+into ``web_widget/node_modules/`` when missing or older than the lock file; ``build.mjs`` drives
+it through its JavaScript API (the chat's imports of widget.js's modules need a plugin, which
+the command line cannot take). PyPI has no package that ships esbuild's bundler: esbuild-py binds
+only its Transform API (one file, no bundling, no options), and the other wrappers download the
+binary or call npx themselves.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BUNDLE", "SRC", "BuildError", "build", "is_current", "main"]
+from web_widget import BUNDLE, BUNDLES, CHAT_BUNDLE, STATIC_DIR
+
+__all__ = [
+    "BUNDLE",
+    "BUNDLES",
+    "CHAT_BUNDLE",
+    "SRC",
+    "BuildError",
+    "Built",
+    "build",
+    "build_id",
+    "is_current",
+    "main",
+]
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE / "src"
-ENTRY = SRC / "main.js"
-BUNDLE = HERE / "static" / "widget.js"
 LOCK = HERE / "package-lock.json"
+SCRIPT = HERE / "build.mjs"
 ESBUILD = HERE / "node_modules" / ".bin" / "esbuild"
-# What the code may use: ES2019 (optional catch binding, Object.entries) and the DOM of browsers
-# with Shadow DOM v1; esbuild refuses syntax newer than this instead of shipping it.
-TARGET = "es2019"
 
 
 class BuildError(RuntimeError):
-    """The bundle could not be built; the message says what to do."""
+    """The bundles could not be built; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Built:
+    """The bundles written, and the source files (relative to web_widget/) each is made of."""
+
+    launcher: Path
+    chat: Path
+    launcher_sources: tuple[str, ...]
+    chat_sources: tuple[str, ...]
 
 
 def inputs() -> list[Path]:
-    """Everything the bundle is made from: a change to any of them calls for a new build."""
-    return [*sorted(SRC.glob("*.js")), LOCK, Path(__file__).resolve()]
+    """Everything the bundles are made from: a change to any of them calls for a new build."""
+    sources = [*SRC.glob("*.js"), *SRC.glob("*.css")]
+    return [*sorted(sources), LOCK, SCRIPT, Path(__file__).resolve()]
+
+
+def build_id() -> str:
+    """A digest of the inputs: both bundles carry it, and widget-chat.js runs only for a
+    widget.js of the same build (a page that loaded widget.js before a release)."""
+    digest = hashlib.sha256()
+    for path in inputs():
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
 
 
 def is_current() -> bool:
-    if not BUNDLE.is_file():
+    if not all(bundle.is_file() for bundle in BUNDLES):
         return False
-    built = BUNDLE.stat().st_mtime
+    built = min(bundle.stat().st_mtime for bundle in BUNDLES)
     return all(path.stat().st_mtime <= built for path in inputs())
 
 
-def _run(command: Sequence[str | Path]) -> None:
-    # Our own fixed commands: npm from PATH and the esbuild that npm installed.
-    done = subprocess.run([str(part) for part in command], cwd=HERE, check=False)  # noqa: S603
+def _run(command: Sequence[str | Path], *, capture: bool = False) -> str:
+    # Our own fixed commands: npm and node from PATH, and the build script beside this file.
+    done = subprocess.run(  # noqa: S603
+        [str(part) for part in command],
+        cwd=HERE,
+        check=False,
+        stdout=subprocess.PIPE if capture else None,
+        text=True,
+    )
     if done.returncode:
         raise BuildError(f"{Path(command[0]).name} failed (exit {done.returncode})")
+    return done.stdout or ""
+
+
+def _node_tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise BuildError(
+            "building the web widget needs Node.js 18 or newer and npm (Debian: "
+            "apt-get install nodejs npm), which install esbuild from web_widget/package-lock.json"
+        )
+    return found
 
 
 def _install_esbuild() -> None:
@@ -69,70 +125,61 @@ def _install_esbuild() -> None:
         and installed.stat().st_mtime >= LOCK.stat().st_mtime
     ):
         return
-    npm = shutil.which("npm")
-    if npm is None:
-        raise BuildError(
-            "building the web widget needs Node.js 18 or newer and npm (Debian: "
-            "apt-get install nodejs npm), which install esbuild from web_widget/package-lock.json"
-        )
-    _run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"])
+    _run([_node_tool("npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"])
 
 
-def _banner() -> str:
-    # The entry's leading /*! ... */ comment goes first in the bundle, as the file's header.
-    found = re.match(r"\s*(/\*!.*?\*/)", ENTRY.read_text("utf-8"), re.DOTALL)
-    if found is None:
-        raise BuildError(f"{ENTRY} must start with its /*! ... */ header comment")
-    return found.group(1)
-
-
-def build() -> Path:
-    """Bundle and minify the widget into BUNDLE (written whole, then moved into place)."""
+def build(out_dir: Path = STATIC_DIR, *, analyze: bool = False) -> Built:
+    """Bundle and minify the widget into ``out_dir`` (both files written whole, then moved into
+    place). Refuses a build in which a module went into both bundles."""
     _install_esbuild()
-    partial = BUNDLE.with_name(".widget.js.partial")
-    _run(
-        [
-            ESBUILD,
-            ENTRY,
-            "--bundle",
-            "--format=iife",
-            "--minify",
-            f"--target={TARGET}",
-            # Chinese text stays UTF-8 (3 bytes a character, not a 6-byte \\u escape); the app
-            # serves the file with charset=utf-8.
-            "--charset=utf8",
-            "--legal-comments=none",
-            f"--banner:js={_banner()}",
-            f"--outfile={partial}",
-            "--log-level=warning",
-        ]
-    )
-    os.replace(partial, BUNDLE)
-    return BUNDLE
+    launcher, chat = out_dir / BUNDLE.name, out_dir / CHAT_BUNDLE.name
+    partials = [path.with_name(f".{path.name}.partial") for path in (launcher, chat)]
+    command: list[str | Path] = [_node_tool("node"), SCRIPT]
+    if analyze:
+        command.append("--analyze")
+    printed = _run([*command, *partials, build_id()], capture=True)
+    sources = json.loads(printed)
+    twice = sorted(set(sources["launcher"]) & set(sources["chat"]))
+    if twice:
+        raise BuildError(f"in both widget.js and widget-chat.js: {', '.join(twice)}")
+    # The chat first, then the launcher that loads it. A page that loads widget.js in between
+    # gets a widget-chat.js of another build, which refuses to run; its next open tries again.
+    os.replace(partials[1], chat)
+    os.replace(partials[0], launcher)
+    return Built(launcher, chat, tuple(sources["launcher"]), tuple(sources["chat"]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m web_widget.build", description=__doc__)
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--force", action="store_true", help="build even when the bundle is current")
-    mode.add_argument("--check", action="store_true", help="only say whether it is current")
+    mode.add_argument(
+        "--force", action="store_true", help="build even when the bundles are current"
+    )
+    mode.add_argument("--check", action="store_true", help="only say whether they are current")
+    mode.add_argument(
+        "--analyze", action="store_true", help="build, printing what each module adds"
+    )
     args = parser.parse_args(argv)
-    shown = BUNDLE.relative_to(HERE.parent)
+    shown = ", ".join(str(bundle.relative_to(HERE.parent)) for bundle in BUNDLES)
     if args.check:
         if is_current():
-            print(f"{shown} is current")
+            print(f"{shown}: current")
             return 0
-        print(f"{shown} is missing or older than web_widget/src: run python -m web_widget.build")
+        print(f"{shown}: missing or older than web_widget/src: run python -m web_widget.build")
         return 1
-    if not args.force and is_current():
-        print(f"{shown} is current")
+    if not (args.force or args.analyze) and is_current():
+        print(f"{shown}: current")
         return 0
     try:
-        build()
+        built = build(analyze=args.analyze)
     except BuildError as error:
         print(f"web widget: {error}", file=sys.stderr)
         return 1
-    print(f"built {shown} ({BUNDLE.stat().st_size} bytes) from web_widget/src")
+    sizes = ", ".join(
+        f"{path.relative_to(HERE.parent)} ({path.stat().st_size} bytes)"
+        for path in (built.launcher, built.chat)
+    )
+    print(f"built {sizes} from web_widget/src")
     return 0
 
 

@@ -1,6 +1,7 @@
 """The widget's ES modules: imports in one direction only, nothing imported from outside
-``web_widget/src`` (the widget has no runtime dependencies), every module part of the bundle,
-and the served bundle built from the current sources."""
+``web_widget/src`` (the widget has no runtime dependencies), every module part of one of the two
+bundles (widget.js from ``main.js``, widget-chat.js from ``chat.js``) and none part of both, and
+the served bundles built from the current sources."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from web_widget.build import build
+
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "web_widget" / "src"
-ENTRY = "main.js"
+LAUNCHER = "main.js"
+CHAT = "chat.js"
 
 # `import … from "x"`, `export … from "x"` (over several lines), `import "x"` and `import("x")`.
 IMPORT = re.compile(
@@ -29,14 +33,26 @@ def specifiers(source: str) -> list[str]:
 
 
 def module_graph() -> dict[str, list[str]]:
-    """Each module's file name -> the file names it imports (all under web_widget/src)."""
-    graph: dict[str, list[str]] = {}
+    """Each module's file name -> the file names it imports (all under web_widget/src). A
+    stylesheet is imported as text (esbuild minifies it) and imports nothing."""
+    graph: dict[str, list[str]] = {path.name: [] for path in sorted(SRC.glob("*.css"))}
     for path in sorted(SRC.glob("*.js")):
         graph[path.name] = []
         for spec in specifiers(path.read_text("utf-8")):
-            assert re.fullmatch(r"\./[\w-]+\.js", spec), f"{path.name} imports {spec!r}"
+            assert re.fullmatch(r"\./[\w-]+\.(js|css)", spec), f"{path.name} imports {spec!r}"
             graph[path.name].append(spec[2:])
     return graph
+
+
+def reached(graph: dict[str, list[str]], entry: str) -> set[str]:
+    found: set[str] = set()
+    todo = [entry]
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo.extend(graph[name])
+    return found
 
 
 def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
@@ -67,24 +83,51 @@ def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
 
 def test_the_widget_modules_import_one_another_without_a_cycle() -> None:
     graph = module_graph()
-    assert ENTRY in graph
+    assert LAUNCHER in graph
+    assert CHAT in graph
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
 
-def test_every_import_names_a_module_and_every_module_is_in_the_bundle() -> None:
+def test_every_import_names_a_module_and_every_module_is_in_a_bundle() -> None:
     graph = module_graph()
     missing = {f"{name} -> {target}" for name, targets in graph.items() for target in targets}
     missing = {edge for edge in missing if edge.split(" -> ")[1] not in graph}
     assert not missing
-    reached: set[str] = set()
-    todo = [ENTRY]
-    while todo:
-        name = todo.pop()
-        if name not in reached:
-            reached.add(name)
-            todo.extend(graph[name])
-    assert sorted(set(graph) - reached) == [], "modules the entry never imports"
+    everywhere = reached(graph, LAUNCHER) | reached(graph, CHAT)
+    assert sorted(set(graph) - everywhere) == [], "modules neither entry imports"
+    importers = {name for name, targets in graph.items() if {LAUNCHER, CHAT} & set(targets)}
+    assert importers == set(), "an entry is imported"
+
+
+def test_the_launcher_never_imports_the_chat() -> None:
+    # widget.js stays small: what only the open chat needs comes with widget-chat.js.
+    graph = module_graph()
+    launcher = reached(graph, LAUNCHER)
+    chat_only = reached(graph, CHAT) - launcher
+    assert {"view.js", "socket.js", "texts.js", "chat.css"} <= chat_only
+    assert launcher & chat_only == set()
+
+
+def test_the_launcher_hands_the_chat_every_one_of_its_modules() -> None:
+    # widget-chat.js imports any of them from widget.js (build.mjs), by the names main.js gives.
+    source = (SRC / LAUNCHER).read_text("utf-8")
+    shared = re.search(r"share\(\{(.*?)\}\);", source, re.DOTALL)
+    assert shared is not None, "main.js hands its modules over with share({...})"
+    named = dict(re.findall(r'"([\w-]+\.js)": (\w+)', shared.group(1)))
+    namespaces = dict(re.findall(r'import \* as (\w+) from "\./([\w-]+\.js)"', source))
+    launcher = {name for name in reached(module_graph(), LAUNCHER) if name.endswith(".js")}
+    assert set(named) == launcher - {LAUNCHER}
+    assert all(namespaces[variable] == name for name, variable in named.items())
+
+
+def test_no_module_goes_into_both_bundles(tmp_path: Path) -> None:
+    built = build(tmp_path)
+    graph = module_graph()
+    launcher = reached(graph, LAUNCHER)
+    assert set(built.launcher_sources) == {f"src/{name}" for name in launcher}
+    assert set(built.chat_sources) == {f"src/{name}" for name in reached(graph, CHAT) - launcher}
+    assert built.launcher.stat().st_size < built.chat.stat().st_size
 
 
 @pytest.mark.parametrize(
@@ -112,10 +155,11 @@ def test_the_checker_reads_every_form_of_import() -> None:
         '// "from" in a comment is not an import\n'
     )
     assert specifiers(source) == ["./one.js", "./two.js", "./three.js", "./four.js", "./five.js"]
-    assert "view.js" in module_graph()["main.js"]
+    assert "view.js" in module_graph()["chat.js"]
+    assert "launcher.css" in module_graph()["launcher.js"]
 
 
-def test_the_served_bundle_is_built_from_the_current_sources() -> None:
+def test_the_served_bundles_are_built_from_the_current_sources() -> None:
     # scripts/setup builds it; after editing web_widget/src, run python -m web_widget.build.
     check = [sys.executable, "-m", "web_widget.build", "--check"]
     done = subprocess.run(check, cwd=ROOT, capture_output=True, text=True, check=False)

@@ -3,7 +3,7 @@
 import { CUSTOMER, LANG, SERVER } from "./config.js";
 import { S } from "./state.js";
 import { save } from "./storage.js";
-import { parseTime } from "./strings.js";
+import { parseTime } from "./texts.js";
 
 // JSON in and out; a refusal rejects with the server's message, status and error code.
 export function request(method, url, body, token) {

@@ -3,7 +3,7 @@
 
 import { LOCALE, MAX_CHARS } from "./config.js";
 import { send, stopTyping, typed } from "./messages.js";
-import { t } from "./strings.js";
+import { t } from "./texts.js";
 import { ui } from "./view.js";
 
 export function wireComposer() {

@@ -7,7 +7,7 @@ import { connect, dropped } from "./socket.js";
 import { S } from "./state.js";
 import { applyStatus } from "./status.js";
 import { outbox, save } from "./storage.js";
-import { t } from "./strings.js";
+import { t } from "./texts.js";
 import { badge, cards, dropCards, greet, notice, place, setConn, sync, ui } from "./view.js";
 
 export function askForPerson() {

@@ -6,7 +6,7 @@ import { chips, disableChips, flush, markRated, markState, onAck, onError, ratin
 import { markSeen, S } from "./state.js";
 import { refreshStatus, refreshStatusSoon } from "./status.js";
 import { outboxDrop } from "./storage.js";
-import { offlineWhen, parseTime, t } from "./strings.js";
+import { offlineWhen, parseTime, t } from "./texts.js";
 import {
   badge, botTyping, bubble, nearBottom, place, relabel, setConn, showTyping, sync, toBottom
 } from "./view.js";

@@ -6,7 +6,7 @@
 import { api } from "./api.js";
 import { el } from "./dom.js";
 import { S } from "./state.js";
-import { t } from "./strings.js";
+import { t } from "./texts.js";
 import { $, card, cards, dropCard, fail, sync, ui } from "./view.js";
 
 const ANSWERS = ["solved", "not_solved"];

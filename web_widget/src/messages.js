@@ -7,7 +7,7 @@ import { el } from "./dom.js";
 import { connect, tokenLost, wsSend } from "./socket.js";
 import { S } from "./state.js";
 import { newId, outbox, outboxDrop, outboxPut, save } from "./storage.js";
-import { t } from "./strings.js";
+import { t } from "./texts.js";
 import { icon } from "./template.js";
 import { botTyping, bubble, place, toBottom, ui } from "./view.js";
 

@@ -5,7 +5,7 @@ import { api } from "./api.js";
 import { CUSTOMER } from "./config.js";
 import { el } from "./dom.js";
 import { S } from "./state.js";
-import { offlineWhen, t } from "./strings.js";
+import { offlineWhen, t } from "./texts.js";
 import { card, dropCard, fail, field, ui } from "./view.js";
 
 export function syncOffline() {

@@ -8,7 +8,7 @@ import { BACKOFF_BASE, BACKOFF_MAX, LOST_GRACE_MS, SERVER } from "./config.js";
 import { conversationUrl, create, keepToken, request } from "./api.js";
 import { S } from "./state.js";
 import { load, outbox, save } from "./storage.js";
-import { t } from "./strings.js";
+import { t } from "./texts.js";
 import { botTyping, notice, setConn } from "./view.js";
 
 export const hooks = { frame() {}, gone() {} };

@@ -3,16 +3,14 @@
 
 import { load, save } from "./storage.js";
 
-const stored = load();
-
 export const S = {
-  cid: stored.cid || null,
-  token: stored.token || null,
+  cid: null,
+  token: null,
   // When to rotate the token (ms); 0 (a token stored before tokens expired) means now.
-  rotateAfter: stored.rotate || 0,
+  rotateAfter: 0,
   rotating: null,
   lostTimer: null,
-  seen: stored.seen || 0,
+  seen: 0,
   lastSeq: 0,
   bySeq: {},
   pending: {},
@@ -40,8 +38,17 @@ export const S = {
   waitingFor: 0,
   lastFrame: 0,
   statusSeq: 0,
-  rated: stored.rated || {}
+  rated: {}
 };
+
+// The conversation this browser kept: read as the page loads, and again when the chat loads
+// later (another tab may have started or rotated one since).
+export function restore() {
+  const stored = load();
+  Object.assign(S, { cid: stored.cid || null, token: stored.token || null,
+    rotateAfter: stored.rotate || 0, seen: stored.seen || 0, rated: stored.rated || {} });
+}
+restore();
 
 export function markSeen() {
   if (S.lastSeq > S.seen) {

@@ -4,7 +4,7 @@
 import { api } from "./api.js";
 import { el } from "./dom.js";
 import { S } from "./state.js";
-import { t } from "./strings.js";
+import { t } from "./texts.js";
 import { icon } from "./template.js";
 import { card, cards, dropCard, fail, field, sync } from "./view.js";
 

@@ -1,29 +1,26 @@
-// The widget on the page: the Shadow DOM, the elements in it (`ui`), the log's order, the
+// The chat panel on the page: its elements (added to the launcher's `ui`), the log's order, the
 // cards under the log, and sync(), which brings what is shown in line with the state.
 //
 // A feature that shows a card (offline.js, survey.js) registers a part with addPart(): sync()
-// calls every part, in the order main.js added them, and each part shows or drops its card.
+// calls every part, in the order chat.js added them, and each part shows or drops its card.
 
-import { attr, LOCALE } from "./config.js";
+import { attr } from "./config.js";
 import { el, markdown, txt } from "./dom.js";
+import { $, shadow, ui } from "./launcher.js";
 import { S } from "./state.js";
-import { parseTime, t } from "./strings.js";
-import { stylesheet } from "./style.js";
 import { TEMPLATE } from "./template.js";
+import { parseTime, t } from "./texts.js";
+import CSS from "./chat.css";
 
-export let host = null;
-export let shadow = null;
-export const ui = {};
-export const $ = (selector) => shadow.querySelector(selector);
+export { $, badge, shadow, ui } from "./launcher.js";
 
-export function build() {
-  host = document.createElement("kefu-widget");
-  shadow = host.attachShadow({ mode: "open" });
-  shadow.innerHTML = "<style>" + stylesheet(attr("accent")) + "</style>" + TEMPLATE;
+// The panel goes into the launcher's Shadow DOM, after the launcher, with its own sheet.
+export function buildPanel() {
+  shadow.appendChild(el("style", { text: CSS }));
+  ui.root.insertAdjacentHTML("beforeend", TEMPLATE);
   Object.assign(ui, {
-    root: $(".kw"), launcher: $(".launcher"), badge: $(".badge"), panel: $(".panel"),
-    title: $(".title"), status: $(".status"), statusText: $(".st"), end: $(".end"), min: $(".min"),
-    confirm: $(".confirm"), queue: $(".queue"), scroll: $(".scroll"), log: $(".log"),
+    panel: $(".panel"), title: $(".title"), status: $(".status"), statusText: $(".st"), end: $(".end"),
+    min: $(".min"), confirm: $(".confirm"), queue: $(".queue"), scroll: $(".scroll"), log: $(".log"),
     typing: $(".typing"), extras: $(".extras"), actions: $(".actions"), human: $(".human"),
     form: $(".composer"), input: $(".composer textarea"), send: $(".send"), count: $(".count"),
     ended: $(".ended"), reopen: $("[data-testid=kefu-reopen]")
@@ -34,7 +31,6 @@ export function build() {
     n.setAttribute("aria-label", n.title);
   });
   ui.title.textContent = attr("title") || t("title");
-  ui.root.setAttribute("lang", LOCALE);
   ui.log.setAttribute("aria-label", ui.title.textContent);
   ui.input.placeholder = t("placeholder");
 }
@@ -193,12 +189,4 @@ export function sync() {
   ui.reopen.hidden = !canReopen;
   if (canReopen) reopenTimer = setTimeout(sync, Math.min(until - Date.now() + 50, 2147483000));
   if (closed) showTyping(null);
-}
-
-export function badge() {
-  const n = S.open ? 0 : S.unread;
-  ui.badge.hidden = !n;
-  ui.badge.textContent = n > 99 ? "99+" : String(n);
-  ui.badge.setAttribute("aria-label", t("unread", { n }));
-  ui.launcher.setAttribute("aria-label", S.open ? t("minimize") : n ? t("openUnread", { n }) : t("open"));
 }
