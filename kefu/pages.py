@@ -61,10 +61,16 @@ def widget_script() -> Response:
     return _page(web_widget.BUNDLE, "text/javascript; charset=utf-8")
 
 
-@router.get("/widget-chat.js")
-def widget_chat_script() -> Response:
-    # The chat panel, which /widget.js fetches from beside itself when the chat is wanted.
-    return _page(web_widget.CHAT_BUNDLE, "text/javascript; charset=utf-8")
+# The chat panel, in the page's language, which /widget.js fetches from beside itself when the
+# chat is wanted: the same modules, each file with one language's texts.
+@router.get("/widget-chat.en.js")
+def widget_chat_en_script() -> Response:
+    return _page(web_widget.CHAT_BUNDLES["en"], "text/javascript; charset=utf-8")
+
+
+@router.get("/widget-chat.zh.js")
+def widget_chat_zh_script() -> Response:
+    return _page(web_widget.CHAT_BUNDLES["zh"], "text/javascript; charset=utf-8")
 
 
 @router.get("/console")
@@ -98,7 +104,7 @@ def plotly_js() -> Response:
 
 
 def widget_assets() -> StaticFiles:
-    # create_app mounts this once: a server whose widget was never built (either script) stops
+    # create_app mounts this once: a server whose widget was never built (any script) stops
     # at start and says how to build it, instead of answering /widget.js with an error.
     web_widget.require_bundle()
     return StaticFiles(directory=WIDGET_DIR, check_dir=False)

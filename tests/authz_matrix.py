@@ -90,7 +90,8 @@ MATRIX: dict[str, Entry] = {
     # -- pages and operations: public by design ------------------------------------------------
     "GET /": Entry(ANYONE, why="the demo store page"),
     "GET /widget.js": Entry(ANYONE),
-    "GET /widget-chat.js": Entry(ANYONE, why="the chat panel widget.js loads"),
+    "GET /widget-chat.en.js": Entry(ANYONE, why="the English chat panel widget.js loads"),
+    "GET /widget-chat.zh.js": Entry(ANYONE, why="the Chinese chat panel widget.js loads"),
     "GET /console": Entry(ANYONE, why="the page only; its data needs a session"),
     "GET /console/reviews": Entry(ANYONE, why="the page only; its data needs a session"),
     "GET /admin": Entry(ANYONE, why="the page only; its data needs a session"),

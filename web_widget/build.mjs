@@ -1,17 +1,20 @@
-// The widget's two bundles, built with esbuild's JavaScript API. Run by build.py (python -m
+// The widget's bundles, built with esbuild's JavaScript API. Run by build.py (python -m
 // web_widget.build), which installs esbuild first and moves the files into place:
 //
-//   node build.mjs <widget.js out> <widget-chat.js out> <build id>
+//   node build.mjs [--analyze] <widget.js out> <widget-chat.en.js out> <widget-chat.zh.js out> <build id>
 //
 // widget.js, from src/main.js: the launcher, which every page that embeds the widget loads.
-// widget-chat.js, from src/chat.js: the chat panel, which widget.js loads when it is wanted.
-// Every module the launcher carries is taken from it at run time, not bundled again: the chat's
-// imports of them resolve to the modules widget.js hands over on the chat's script tag
-// (loader.js), checked against this build's id. Stylesheets (src/*.css) are minified as CSS and
-// imported as text. Prints, as JSON, the source files each bundle is made of.
+// widget-chat.en.js and widget-chat.zh.js, both from src/chat.js: the chat panel in English and
+// in Chinese, one of which widget.js loads when the chat is wanted (the page's language). They
+// are the same modules built twice with KEFU_LANG defined as "en" or "zh", so each carries only
+// its language's texts (texts.js). Every module the launcher carries is taken from it at run
+// time, not bundled again: the chat's imports of them resolve to the modules widget.js hands
+// over on the chat's script tag (loader.js), checked against this build's id. Stylesheets
+// (src/*.css) are minified as CSS and imported as text. Prints, as JSON, the source files each
+// bundle is made of.
 
 import { analyzeMetafile, build, transform } from "esbuild";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -26,9 +29,13 @@ const CSS_TARGET = ["chrome73", "edge79", "firefox67", "safari12.1"];
 const args = process.argv.slice(2);
 // --analyze: what each module adds to each bundle, on stderr.
 const analyze = args[0] === "--analyze" && args.shift();
-const [launcherOut, chatOut, buildId] = args;
-if (!buildId) {
-  console.error("usage: node build.mjs [--analyze] <widget.js out> <widget-chat.js out> <build id>");
+// The chat panel's languages, in the order of their outputs on the command line.
+const LANGS = ["en", "zh"];
+const [launcherOut, ...rest] = args;
+const buildId = rest.pop();
+if (!buildId || rest.length !== LANGS.length) {
+  console.error("usage: node build.mjs [--analyze] <widget.js out> <widget-chat.en.js out> " +
+    "<widget-chat.zh.js out> <build id>");
   process.exit(2);
 }
 
@@ -44,10 +51,11 @@ const minifiedCss = {
 };
 
 // The chat's imports of the launcher's modules become constants taken from the launcher's
-// modules as the chat starts (`exports`: each module's export names). A constant, not a live
-// binding: so that minified code calls them by short local names, as if bundled. Hence no
-// launcher module may export a `let` (checked below).
-function fromLauncher(exports) {
+// modules as the chat starts (`exports`: each module's export names; `wanted`: the names the
+// chat's modules import from each, as only those are taken). A constant, not a live binding:
+// so that minified code calls them by short local names, as if bundled. Hence no launcher
+// module may export a `let` (checked below).
+function fromLauncher(exports, wanted) {
   return {
     name: "from-launcher",
     setup(esbuild) {
@@ -61,7 +69,8 @@ function fromLauncher(exports) {
         namespace: "launcher-modules",
       }));
       esbuild.onLoad({ filter: /.*/, namespace: "launcher" }, (args) => {
-        const names = exports.get(path.join(HERE, args.path));
+        const file = path.join(HERE, args.path);
+        const names = exports.get(file).filter((name) => wanted.get(file).has(name));
         const named = names.filter((name) => name !== "default");
         return {
           contents: [
@@ -77,13 +86,37 @@ function fromLauncher(exports) {
       esbuild.onLoad({ filter: /.*/, namespace: "launcher-modules" }, () => ({
         contents: `const tag = document.currentScript, given = tag && tag.kefu;
 if (!given || given.build !== ${JSON.stringify(buildId)}) {
-  throw new Error("kefu widget: widget-chat.js runs only when loaded by widget.js of the same build (reload the page)");
+  throw new Error("kefu widget: the chat panel runs only for widget.js of the same build (reload the page)");
 }
 export default given.modules;`,
         loader: "js",
       }));
     },
   };
+}
+
+// The names the other modules in src/ import from each launcher module (`import { a, b as c }`
+// or `export { a } from`; a name this misses fails the build as a missing export, and any other
+// form of import takes every name).
+async function importedNames(exports) {
+  const wanted = new Map([...exports.keys()].map((file) => [file, new Set()]));
+  for (const name of await readdir(SRC)) {
+    const file = path.join(SRC, name);
+    if (!name.endsWith(".js") || wanted.has(file)) continue;
+    const source = await readFile(file, "utf8");
+    for (const found of source.matchAll(/^\s*(import|export)\b([^;"']*?)\bfrom\s*["']\.\/([\w-]+\.js)["']/gm)) {
+      const names = wanted.get(path.join(SRC, found[3]));
+      if (!names) continue;
+      const listed = /^\s*\{([^}]*)\}\s*$/.exec(found[2]);
+      if (!listed) {
+        exports.get(path.join(SRC, found[3])).forEach((n) => names.add(n));
+        continue;
+      }
+      listed[1].split(",").map((part) => part.trim().split(/\s+as\s+/)[0]).filter(Boolean)
+        .forEach((n) => names.add(n));
+    }
+  }
+  return wanted;
 }
 
 // Each launcher module's export names, as esbuild reads them.
@@ -102,7 +135,7 @@ async function exportsOf(files) {
     const file = path.resolve(output.entryPoint);
     const source = await readFile(file, "utf8");
     if (/^\s*export\s+(let|var)\b/m.test(source)) {
-      throw new Error(`${path.relative(HERE, file)} exports a let or var: widget-chat.js takes a ` +
+      throw new Error(`${path.relative(HERE, file)} exports a let or var: the chat panel takes a ` +
         "copy of each of widget.js's exports as it loads, so they must not change (use const)");
     }
     found.set(file, output.exports);
@@ -144,9 +177,13 @@ async function bundle(entry, outfile, plugins, define = {}) {
 const launcherFiles = await bundle(path.join(SRC, "main.js"), launcherOut, [minifiedCss], {
   KEFU_BUILD: JSON.stringify(buildId),
 });
-const chatFiles = await bundle(path.join(SRC, "chat.js"), chatOut, [
-  minifiedCss,
-  fromLauncher(await exportsOf(launcherFiles)),
-]);
+const launcherExports = await exportsOf(launcherFiles);
+const wanted = await importedNames(launcherExports);
 const relative = (files) => files.map((file) => path.relative(HERE, file)).sort();
-console.log(JSON.stringify({ launcher: relative(launcherFiles), chat: relative(chatFiles) }));
+const chat = {};
+for (const [i, lang] of LANGS.entries()) {
+  const files = await bundle(path.join(SRC, "chat.js"), rest[i],
+    [minifiedCss, fromLauncher(launcherExports, wanted)], { KEFU_LANG: JSON.stringify(lang) });
+  chat[lang] = relative(files);
+}
+console.log(JSON.stringify({ launcher: relative(launcherFiles), chat }));

@@ -1,10 +1,13 @@
-"""Build the widget: esbuild bundles the ES modules in ``web_widget/src/`` into two minified
-scripts in ``web_widget/static/``, which the app serves at /widget.js and /widget-chat.js:
+"""Build the widget: esbuild bundles the ES modules in ``web_widget/src/`` into three minified
+scripts in ``web_widget/static/``, which the app serves at /widget.js, /widget-chat.en.js and
+/widget-chat.zh.js:
 
 * ``widget.js`` (entry ``main.js``), the launcher, the script a page embeds: the button, its
   badge, ``window.KefuWidget``, and the loader of the rest;
-* ``widget-chat.js`` (entry ``chat.js``), the chat panel, which widget.js fetches when the chat
-  is wanted. It carries none of widget.js's modules: it uses widget.js's own (``build.mjs``).
+* ``widget-chat.en.js`` and ``widget-chat.zh.js`` (both entry ``chat.js``), the chat panel with
+  its English or its Chinese texts only, of which widget.js fetches the page's language's when
+  the chat is wanted. They are made of the same modules and carry none of widget.js's: they use
+  widget.js's own (``build.mjs``).
 
     python -m web_widget.build            build when a bundle is missing or older than its inputs
     python -m web_widget.build --force    build anyway
@@ -35,12 +38,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from web_widget import BUNDLE, BUNDLES, CHAT_BUNDLE, STATIC_DIR
+from web_widget import BUNDLE, BUNDLES, CHAT_BUNDLES, LANGUAGES, STATIC_DIR
 
 __all__ = [
     "BUNDLE",
     "BUNDLES",
-    "CHAT_BUNDLE",
+    "CHAT_BUNDLES",
     "SRC",
     "BuildError",
     "Built",
@@ -63,10 +66,11 @@ class BuildError(RuntimeError):
 
 @dataclass(frozen=True)
 class Built:
-    """The bundles written, and the source files (relative to web_widget/) each is made of."""
+    """The bundles written (the chat panel's by language), and the source files (relative to
+    web_widget/) each is made of: the same for every language's chat panel."""
 
     launcher: Path
-    chat: Path
+    chats: dict[str, Path]
     launcher_sources: tuple[str, ...]
     chat_sources: tuple[str, ...]
 
@@ -78,7 +82,7 @@ def inputs() -> list[Path]:
 
 
 def build_id() -> str:
-    """A digest of the inputs: both bundles carry it, and widget-chat.js runs only for a
+    """A digest of the inputs: every bundle carries it, and a chat panel runs only for a
     widget.js of the same build (a page that loaded widget.js before a release)."""
     digest = hashlib.sha256()
     for path in inputs():
@@ -129,24 +133,31 @@ def _install_esbuild() -> None:
 
 
 def build(out_dir: Path = STATIC_DIR, *, analyze: bool = False) -> Built:
-    """Bundle and minify the widget into ``out_dir`` (both files written whole, then moved into
-    place). Refuses a build in which a module went into both bundles."""
+    """Bundle and minify the widget into ``out_dir`` (every file written whole, then moved into
+    place). Refuses a build in which a module went into the launcher and the chat panel, or
+    whose chat panels are not made of the same modules."""
     _install_esbuild()
-    launcher, chat = out_dir / BUNDLE.name, out_dir / CHAT_BUNDLE.name
-    partials = [path.with_name(f".{path.name}.partial") for path in (launcher, chat)]
+    launcher = out_dir / BUNDLE.name
+    chats = {lang: out_dir / bundle.name for lang, bundle in CHAT_BUNDLES.items()}
+    outputs = [launcher, *(chats[lang] for lang in LANGUAGES)]
+    partials = [path.with_name(f".{path.name}.partial") for path in outputs]
     command: list[str | Path] = [_node_tool("node"), SCRIPT]
     if analyze:
         command.append("--analyze")
     printed = _run([*command, *partials, build_id()], capture=True)
     sources = json.loads(printed)
-    twice = sorted(set(sources["launcher"]) & set(sources["chat"]))
+    chat_sources = sources["chat"][LANGUAGES[0]]
+    if any(sources["chat"][lang] != chat_sources for lang in LANGUAGES):
+        raise BuildError("the chat panels of the languages are not made of the same modules")
+    twice = sorted(set(sources["launcher"]) & set(chat_sources))
     if twice:
-        raise BuildError(f"in both widget.js and widget-chat.js: {', '.join(twice)}")
-    # The chat first, then the launcher that loads it. A page that loads widget.js in between
-    # gets a widget-chat.js of another build, which refuses to run; its next open tries again.
-    os.replace(partials[1], chat)
+        raise BuildError(f"in both widget.js and the chat panel: {', '.join(twice)}")
+    # The chat panels first, then the launcher that loads them. A page that loads widget.js in
+    # between gets a chat panel of another build, which refuses to run; its next open tries again.
+    for partial, path in zip(partials[1:], outputs[1:], strict=True):
+        os.replace(partial, path)
     os.replace(partials[0], launcher)
-    return Built(launcher, chat, tuple(sources["launcher"]), tuple(sources["chat"]))
+    return Built(launcher, chats, tuple(sources["launcher"]), tuple(chat_sources))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -177,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     sizes = ", ".join(
         f"{path.relative_to(HERE.parent)} ({path.stat().st_size} bytes)"
-        for path in (built.launcher, built.chat)
+        for path in (built.launcher, *built.chats.values())
     )
     print(f"built {sizes} from web_widget/src")
     return 0

@@ -1,7 +1,8 @@
-"""The widget's two scripts in a real browser: a page loads only the launcher (widget.js) until
-the chat is wanted, then the chat panel (widget-chat.js) once, however often it is clicked; a
-failed fetch says so and the next open tries again; a returning customer's conversation loads
-with the page and resumes; and a chat panel of another build refuses to run."""
+"""The widget's scripts in a real browser: a page loads only the launcher (widget.js) until the
+chat is wanted, then the chat panel of its language (widget-chat.en.js or widget-chat.zh.js)
+once, however often it is clicked, and never the other language's; a failed fetch says so and
+the next open tries again; a returning customer's conversation loads with the page and
+resumes; and a chat panel of another build refuses to run."""
 
 from __future__ import annotations
 
@@ -26,11 +27,11 @@ __all__ = ["context"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHAT_SCRIPT = re.compile(r"/widget-chat\.js(\?|$)")
+CHAT_SCRIPT = re.compile(r"/widget-chat\.(en|zh)\.js(\?|$)")
 
 
 def chat_fetches(page: Page) -> list[str]:
-    """The URLs of every request the page makes for widget-chat.js, as they are made."""
+    """The URLs of every request the page makes for a chat panel, as they are made."""
     seen: list[str] = []
 
     def note(request: Request) -> None:
@@ -62,7 +63,7 @@ def test_the_chat_is_fetched_once_and_only_when_opened(
     expect(launcher).to_have_attribute("aria-busy", "true")
     page.wait_for_timeout(300)
     assert len(fetched) == 1
-    assert fetched[0].startswith(live_server.url + "/widget-chat.js?v=")
+    assert fetched[0].startswith(live_server.url + "/widget-chat.en.js?v=")
     held[0].continue_()
     expect(page.locator("[data-testid=kefu-panel]")).to_be_visible()
     expect(page.locator("[data-testid=kefu-input]")).to_be_focused()
@@ -76,6 +77,53 @@ def test_the_chat_is_fetched_once_and_only_when_opened(
     expect(page.locator("[data-testid=kefu-panel]")).to_be_visible()
     assert len(fetched) == 1
     assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("locale", "attribute", "lang", "title", "placeholder"),
+    [
+        ("en-US", "", "en", "Customer service", "Type your message…"),
+        ("zh-CN", "", "zh", "在线客服", "请输入您的问题…"),
+        ("en-US", ' data-language="zh"', "zh", "在线客服", "请输入您的问题…"),
+        ("zh-CN", ' data-language="en"', "en", "Customer service", "Type your message…"),
+    ],
+)
+def test_the_page_gets_the_chat_panel_of_its_language_only(
+    live_server: LiveServer,
+    browser: Browser,
+    locale: str,
+    attribute: str,
+    lang: str,
+    title: str,
+    placeholder: str,
+) -> None:
+    # Each panel carries one language's texts: the page's, from data-language or the browser's.
+    ctx = new_context(browser, locale=locale)
+    try:
+        page = ctx.new_page()
+        errors = watch(page)
+        fetched = chat_fetches(page)
+        page.route(
+            f"{live_server.url}/lang-page",
+            lambda route: route.fulfill(
+                body=f'<!doctype html><meta charset="utf-8"><script src="/widget.js"{attribute}>'
+                "</script>",
+                content_type="text/html",
+            ),
+        )
+        page.goto(f"{live_server.url}/lang-page")
+        page.locator("[data-testid=kefu-launcher]").click()
+        expect(page.locator("[data-testid=kefu-panel]")).to_be_visible()
+        expect(page.locator("#kefu-title")).to_have_text(title)
+        expect(page.locator("[data-testid=kefu-input]")).to_have_attribute(
+            "placeholder", placeholder
+        )
+        assert [url.split("?")[0] for url in fetched] == [
+            f"{live_server.url}/widget-chat.{lang}.js"
+        ]
+        assert errors == []
+    finally:
+        ctx.close()
 
 
 def test_a_failed_fetch_says_so_and_the_next_open_tries_again(

@@ -1,5 +1,7 @@
 /*! kefu web widget (the chat panel), Apache-2.0. Built from web_widget/src by esbuild */
-// The entry point of widget-chat.js, which widget.js loads when the chat is wanted (loader.js):
+// The entry point of the chat panel, widget-chat.en.js and widget-chat.zh.js (built twice, each
+// with one language's texts: texts.js), of which widget.js loads the page's when the chat is
+// wanted (loader.js):
 // it builds the panel into the launcher's Shadow DOM, wires its controls, resumes the
 // conversation this browser kept, and hands widget.js what it offers. The launcher's modules
 // (config to loader) are widget.js's own, not copies (build.mjs).

@@ -7,7 +7,7 @@ import { api } from "./api.js";
 import { el } from "./dom.js";
 import { S } from "./state.js";
 import { t } from "./texts.js";
-import { $, card, cards, dropCard, fail, sync, ui } from "./view.js";
+import { $, card, cards, dropCard, errorLine, fail, sync, ui } from "./view.js";
 
 const ANSWERS = ["solved", "not_solved"];
 
@@ -38,7 +38,7 @@ export function syncFollowUp() {
 }
 
 function question() {
-  const error = el("p", { cls: "err", role: "alert", hidden: "" });
+  const error = errorLine();
   const buttons = ANSWERS.map((answer) => el("button", {
     cls: answer === "solved" ? "primary" : "ghost", type: "button", "data-testid": "kefu-follow-up-" + answer,
     text: t(answer === "solved" ? "followUpSolved" : "followUpNotSolved"),

@@ -1,6 +1,6 @@
 // The launcher: the Shadow DOM on <kefu-widget>, the round button with its unread badge, and
-// the note that says the chat could not be loaded. The chat panel (widget-chat.js) adds itself
-// to the same Shadow DOM and to `ui` when it loads (view.js).
+// the note that says the chat could not be loaded. The chat panel (widget-chat.en.js or
+// widget-chat.zh.js) adds itself to the same Shadow DOM and to `ui` when it loads (view.js).
 //
 // The page's accent colour is used as given, or darkened until white text on it passes WCAG AA
 // (a console warning says so).

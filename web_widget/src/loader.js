@@ -1,5 +1,6 @@
-// Fetching the chat: widget-chat.js, from beside widget.js (the same origin and path), with a
-// script tag as widget.js came, carrying widget.js's nonce if it had one: a page whose CSP lets
+// Fetching the chat: the chat panel of the page's language, widget-chat.en.js or
+// widget-chat.zh.js (the same modules, each with one language's texts: texts.js), from beside
+// widget.js (the same origin and path), with a script tag as widget.js came, carrying widget.js's nonce if it had one: a page whose CSP lets
 // widget.js run by its origin, a nonce or 'strict-dynamic' lets the chat run too.
 // One fetch at a time: any number of calls while it loads wait for the same one. A failure (an
 // error, or nothing after TIMEOUT_MS) is forgotten, so the next call fetches again.
@@ -8,10 +9,10 @@
 // they reach it on its script tag, with this build's id, which it checks. KEFU_BUILD is that id,
 // put in by the build (esbuild's define); in the URL, it also keeps caches from mixing releases.
 
-import { script, SERVER } from "./config.js";
+import { LANG, script, SERVER } from "./config.js";
 import { loadFailed, loading } from "./launcher.js";
 
-const CHAT_URL = new URL("widget-chat.js?v=" + KEFU_BUILD, script && script.src ? script.src : SERVER + "/").href;
+const CHAT_URL = new URL("widget-chat." + LANG + ".js?v=" + KEFU_BUILD, script && script.src ? script.src : SERVER + "/").href;
 const TIMEOUT_MS = 20000;
 
 let modules = null;
@@ -23,7 +24,7 @@ export function share(launcherModules) {
   modules = launcherModules;
 }
 
-// widget-chat.js calls this as it runs: `start` builds the chat and returns what it offers
+// The chat panel calls this as it runs: `start` builds the chat and returns what it offers
 // (open, close, toggle, send, reset). A second copy of the script (one that arrived after its
 // time ran out) starts nothing.
 export function ready(start) {

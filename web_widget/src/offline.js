@@ -6,7 +6,7 @@ import { CUSTOMER } from "./config.js";
 import { el } from "./dom.js";
 import { S } from "./state.js";
 import { offlineWhen, t } from "./texts.js";
-import { card, dropCard, fail, field, ui } from "./view.js";
+import { card, dropCard, errorLine, fail, field, ui } from "./view.js";
 
 export function syncOffline() {
   if (S.offline && !S.offlineSent && S.state !== "closed" && S.state !== "agent") card("offline", offlineForm);
@@ -17,7 +17,7 @@ function offlineForm() {
   const email = el("input", { type: "email", required: "", autocomplete: "email", "data-testid": "kefu-offline-email" });
   const name = el("input", { autocomplete: "name", "data-testid": "kefu-offline-name" });
   const text = el("textarea", { required: "", maxlength: "2000", rows: "3", "data-testid": "kefu-offline-text" });
-  const error = el("p", { cls: "err", role: "alert", hidden: "" });
+  const error = errorLine();
   const submit = el("button", { cls: "primary", type: "submit", "data-testid": "kefu-offline-submit", text: t("offlineSend") });
   email.value = CUSTOMER.email;
   name.value = CUSTOMER.name;

@@ -1,5 +1,5 @@
 // The texts in English and Chinese and t() to fill them in. Here only the launcher's; the
-// chat's join them when widget-chat.js runs (texts.js).
+// chat's join them when the chat panel runs (texts.js; each panel has its language's only).
 
 import { LANG } from "./config.js";
 

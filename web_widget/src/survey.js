@@ -6,7 +6,7 @@ import { el } from "./dom.js";
 import { S } from "./state.js";
 import { t } from "./texts.js";
 import { icon } from "./template.js";
-import { card, cards, dropCard, fail, field, sync } from "./view.js";
+import { card, cards, dropCard, errorLine, fail, field, sync } from "./view.js";
 
 export function syncSurvey() {
   const closed = S.state === "closed";
@@ -49,7 +49,7 @@ function survey() {
       } }));
   }
   const comment = el("textarea", { maxlength: "1000", rows: "2", "data-testid": "kefu-survey-comment" });
-  const error = el("p", { cls: "err", role: "alert", hidden: "" });
+  const error = errorLine();
   const submit = el("button", { cls: "primary", type: "submit", "data-testid": "kefu-survey-submit", text: t("submit") });
   const form = el("form", { cls: "card", "data-testid": "kefu-survey", "aria-label": t("survey"), novalidate: "" }, [
     el("h3", { text: t("survey") }), field(t("csat"), stars, "div"), field(t("comment"), comment),

@@ -144,8 +144,10 @@ export function dropCards() {
   Object.keys(cards).forEach(dropCard);
 }
 
-// A labelled control in a form card, and a card-level error.
+// A labelled control in a form card, a card's line for its errors (hidden until fail() fills
+// it in), and fail(), which shows an error there.
 export const field = (label, control, tag) => el(tag || "label", { cls: "field" }, [txt(label), control]);
+export const errorLine = () => el("p", { cls: "err", role: "alert", hidden: "" });
 export function fail(error, message, focus) {
   error.textContent = message || t("error");
   error.hidden = false;
