@@ -696,10 +696,19 @@ def test_offline_message_when_nobody_can_take_the_chat(
     email = page.locator("[data-testid=kefu-offline-email]")
     expect(email).to_be_focused()
     email.fill("not an address")
-    page.locator("[data-testid=kefu-offline-text]").fill("Please call me about order 5566")
+    text = page.locator("[data-testid=kefu-offline-text]")
+    text.fill("Please call me about order 5566")
     page.locator("[data-testid=kefu-offline-submit]").click()
     expect(form.locator("[role=alert]")).to_be_visible()
     email.fill("wang.fang@example.com")
+    # A pasted message longer than the server takes is refused here with its length, and kept
+    # whole for the customer to shorten: never cut.
+    text.fill("x" * 2500)
+    page.locator("[data-testid=kefu-offline-submit]").click()
+    expect(form.locator("[role=alert]")).to_contain_text("2,500 / 2,000")
+    assert len(text.input_value()) == 2500
+    expect(form).to_be_visible()
+    text.fill("Please call me about order 5566")
     page.locator("[data-testid=kefu-offline-submit]").click()
     expect(form).to_be_hidden()
     expect(last_message(page, "system")).to_contain_text("wang.fang@example.com")

@@ -1,9 +1,9 @@
 // The message box: Enter sends (Shift+Enter is a new line), it grows with the text, and a
 // counter shows from 90 % of the length limit.
 
-import { LOCALE, MAX_CHARS } from "./config.js";
+import { MAX_CHARS } from "./config.js";
 import { send, stopTyping, typed } from "./messages.js";
-import { t } from "./texts.js";
+import { lengthText } from "./texts.js";
 import { ui } from "./view.js";
 
 export function wireComposer() {
@@ -42,10 +42,9 @@ const count = () => Array.from(ui.input.value).length;
 function counted() {
   const n = count();
   const state = n > MAX_CHARS ? "over" : n >= MAX_CHARS * 0.9 ? "near" : "";
-  const values = { n: n.toLocaleString(LOCALE), max: MAX_CHARS.toLocaleString(LOCALE) };
   ui.count.hidden = !state;
   ui.count.dataset.state = state;
-  ui.count.textContent = state ? t(state === "over" ? "tooLong" : "charsLeft", values) : "";
+  ui.count.textContent = state ? lengthText(n) : "";
   ui.input.setAttribute("aria-invalid", state === "over" ? "true" : "false");
   ui.send.disabled = state === "over";
 }

@@ -2,10 +2,10 @@
 // an email address and a message. A part of sync() (main.js adds it).
 
 import { api } from "./api.js";
-import { CUSTOMER } from "./config.js";
+import { CUSTOMER, MAX_CHARS } from "./config.js";
 import { el } from "./dom.js";
 import { S } from "./state.js";
-import { offlineWhen, t } from "./texts.js";
+import { lengthText, offlineWhen, t } from "./texts.js";
 import { card, dropCard, errorLine, fail, field, ui } from "./view.js";
 
 export function syncOffline() {
@@ -16,7 +16,8 @@ export function syncOffline() {
 function offlineForm() {
   const email = el("input", { type: "email", required: "", autocomplete: "email", "data-testid": "kefu-offline-email" });
   const name = el("input", { autocomplete: "name", "data-testid": "kefu-offline-name" });
-  const text = el("textarea", { required: "", maxlength: "2000", rows: "3", "data-testid": "kefu-offline-text" });
+  // No maxlength: a pasted message over the limit is refused whole, never cut.
+  const text = el("textarea", { required: "", rows: "3", "data-testid": "kefu-offline-text" });
   const error = errorLine();
   const submit = el("button", { cls: "primary", type: "submit", "data-testid": "kefu-offline-submit", text: t("offlineSend") });
   email.value = CUSTOMER.email;
@@ -31,6 +32,8 @@ function offlineForm() {
     const body = { email: email.value.trim(), text: text.value.trim() };
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(body.email)) return fail(error, t("badEmail"), email);
     if (!body.text) return fail(error, t("needText"), text);
+    const n = Array.from(body.text).length;
+    if (n > MAX_CHARS) return fail(error, lengthText(n), text);
     if (name.value.trim()) body.name = name.value.trim();
     submit.disabled = true;
     api("POST", "/offline-message", body).then(() => {

@@ -5,10 +5,14 @@
 // set to "en" or "zh" (esbuild's define), the minifier drops the other language's texts, and
 // loader.js fetches the panel of the page's language (LANG, which never changes on a page).
 
-import { BOT_NAME, LANG, LOCALE } from "./config.js";
+import { BOT_NAME, LANG, LOCALE, MAX_CHARS } from "./config.js";
 import { addTexts, t } from "./strings.js";
 
 export { t };
+
+/** "{n} / {max} characters" (or, over the limit, "Too long to send: …") for a text of n. */
+export const lengthText = (n) =>
+  t(n > MAX_CHARS ? "tooLong" : "charsLeft", { n: n.toLocaleString(LOCALE), max: MAX_CHARS.toLocaleString(LOCALE) });
 
 const TEXTS = KEFU_LANG === "en" ? {
   title: "Customer service",
