@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from .rows import (
@@ -25,6 +25,7 @@ from .stats import Rate, Spread, mean, rate, seconds, spread
 
 __all__ = [
     "BotAnswers",
+    "ChannelFigures",
     "Complaints",
     "DayCount",
     "DayMean",
@@ -38,6 +39,7 @@ __all__ = [
     "Volume",
     "bot_answers",
     "bot_first_response",
+    "by_channel",
     "complaints",
     "containment",
     "engaged",
@@ -144,11 +146,20 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class ChannelFigures:
+    channel: str
+    conversations: int
+    containment: Rate
+    escalation: Rate
+
+
+@dataclass(frozen=True)
 class Summary:
     conversations: int
     volume: Volume
     containment: Rate
     escalation: Escalation
+    by_channel: tuple[ChannelFigures, ...]
     bot_answers: BotAnswers
     first_response: dict[str, Spread]
     time_to_claim: Spread
@@ -246,6 +257,31 @@ def escalation(data: Dataset) -> Escalation:
         by_reason=_keyed(reasons, total),
         by_intent=_keyed(intents, total),
     )
+
+
+def by_channel(data: Dataset) -> tuple[ChannelFigures, ...]:
+    """Conversations, containment and escalation of each channel's conversations, as above."""
+    figures = []
+    for kind in sorted({c.channel for c in engaged(data)}):
+        ids = {c.id for c in data.conversations if c.channel == kind}
+        part = replace(
+            data,
+            conversations=tuple(c for c in data.conversations if c.id in ids),
+            events=tuple(e for e in data.events if e.conversation_id in ids),
+            exchanges=tuple(x for x in data.exchanges if x.conversation_id in ids),
+            tickets=tuple(t for t in data.tickets if t.conversation_id in ids),
+        )
+        population = engaged(part)
+        escalated = _escalated_ids(part) & {c.id for c in population}
+        figures.append(
+            ChannelFigures(
+                kind,
+                len(population),
+                containment(part),
+                rate(len(escalated), len(population)),
+            )
+        )
+    return tuple(figures)
 
 
 def _first_escalations(data: Dataset, escalated: set[str]) -> dict[str, tuple[str, int | None]]:
@@ -427,6 +463,7 @@ def summarise(data: Dataset) -> Summary:
         volume=volume(population),
         containment=containment(data),
         escalation=escalation(data),
+        by_channel=by_channel(data),
         bot_answers=bot_answers(data.exchanges),
         first_response={
             "bot": bot_first_response(data.exchanges),

@@ -48,6 +48,7 @@ class Filters:
     language: str | None = None
     team: str | None = None
     agent: str | None = None
+    channel: str | None = None
 
 
 def _midnight(name: str, value: str | None) -> datetime | None:
@@ -79,6 +80,7 @@ def parse_filters(
     language: str | None = None,
     team: str | None = None,
     agent: str | None = None,
+    channel: str | None = None,
 ) -> Filters:
     """Filters from query parameters; empty ones are absent, bad ones an ``InvalidInputError``."""
     filters = Filters(
@@ -87,6 +89,7 @@ def parse_filters(
         language=_text("language", language),
         team=_text("team", team),
         agent=_text("agent", agent),
+        channel=_text("channel", channel),
     )
     if filters.start and filters.end and filters.end <= filters.start:
         raise InvalidInputError("'end' must be after 'start'", details=[{"field": "end"}])
@@ -118,6 +121,8 @@ def _scope(filters: Filters, agent_id: int | None) -> SelectOfScalar[str]:
         scope = scope.where(col(Conversation.created_at) < filters.end)
     if filters.language:
         scope = scope.where(col(Conversation.language) == filters.language)
+    if filters.channel:
+        scope = scope.where(col(Conversation.channel) == filters.channel)
     if filters.team:
         teams = select(col(Ticket.conversation_id)).where(col(Ticket.team) == filters.team)
         scope = scope.where(col(Conversation.id).in_(teams))
@@ -158,17 +163,18 @@ def _conversations(session: Session, scope: SelectOfScalar[str]) -> tuple[Conver
             .distinct()
         ).all()
     )
-    rows = session.exec(
-        select(
+    rows = session.execute(
+        select_columns(
             col(Conversation.id),
             col(Conversation.created_at),
             col(Conversation.closed_at),
             col(Conversation.state),
+            col(Conversation.channel),
         ).where(col(Conversation.id).in_(scope))
     ).all()
     return tuple(
-        ConversationRow(cid, created, closed, state, cid in wrote)
-        for cid, created, closed, state in rows
+        ConversationRow(cid, created, closed, state, cid in wrote, channel)
+        for cid, created, closed, state, channel in rows
     )
 
 

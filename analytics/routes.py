@@ -31,7 +31,7 @@ def _service(request: Request) -> AnalyticsService:
     return AnalyticsService(request.app.state.engine, personal_data=policy)
 
 
-_FILTERS = ("start", "end", "language", "team", "agent")
+_FILTERS = ("start", "end", "language", "team", "agent", "channel")
 
 
 def _filters(request: Request) -> Filters:
@@ -42,6 +42,7 @@ def _filters(request: Request) -> Filters:
         language=params.get("language"),
         team=params.get("team"),
         agent=params.get("agent"),
+        channel=params.get("channel"),
     )
 
 

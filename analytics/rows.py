@@ -26,6 +26,7 @@ class ConversationRow:
     closed_at: datetime | None = None
     state: str = "bot"
     customer_wrote: bool = True
+    channel: str = "web"  # how the customer reached us: web (the widget), api, ...
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,15 @@ def _by_intent(summary: Summary) -> Table:
     return ["intent", "conversations", "rate"], rows
 
 
+def _by_channel(summary: Summary) -> Table:
+    header = ["channel", "conversations", "containment", "escalated", "escalation_rate"]
+    rows = [
+        [c.channel, c.conversations, c.containment.rate, c.escalation.numerator, c.escalation.rate]
+        for c in summary.by_channel
+    ]
+    return header, rows
+
+
 def _sentiment(summary: Summary) -> Table:
     rows = [[d.day, d.mean, d.exchanges] for d in summary.sentiment_by_day]
     return ["day", "mean_sentiment", "exchanges"], rows
@@ -107,6 +116,7 @@ EXPORTS: dict[str, Callable[[Summary], Table]] = {
     "volume_by_day": _by_day,
     "escalation_by_reason": _by_reason,
     "escalation_by_intent": _by_intent,
+    "by_channel": _by_channel,
     "sentiment_by_day": _sentiment,
     "agents": _agents,
 }
@@ -154,6 +164,7 @@ class AnalyticsService:
             "language": filters.language,
             "team": filters.team,
             "agent": filters.agent,
+            "channel": filters.channel,
         }
         return body
 

@@ -264,29 +264,44 @@ class ChatService:
                 self._storable(value, field)
         with session_scope(self._engine) as session:
             conversation = authenticate(session, conversation_id, token)
-            if conversation.state == ConversationState.closed:
-                raise ConversationClosedError(
-                    "the conversation is closed; reopen it to write again",
-                    details=[{"code": "conversation_closed"}],
-                )
-            if client_id:
-                existing = find_client_event(session, conversation_id, client_id)
-                if existing is not None:
-                    return existing, False
-            payload: dict[str, Any] = {"text": cleaned}
-            if suggestion and suggestion in conversation.pending_suggestions:
-                payload["suggestion"] = suggestion
-            event = append_event(
-                session,
-                conversation_id=conversation_id,
-                type="message",
-                author="customer",
-                payload=payload,
-                client_id=client_id,
+            return self.append_customer_message(
+                session, conversation, cleaned, client_id=client_id, suggestion=suggestion
             )
-            if conversation.state == ConversationState.bot:
-                # Owed a reply from this commit on: a crash before the reply leaves the row.
-                open_turn(session, TurnKey(conversation_id, event.seq), self.turns)
+
+    def append_customer_message(
+        self,
+        session: Session,
+        conversation: Conversation,
+        text: str,
+        *,
+        client_id: str | None = None,
+        suggestion: str | None = None,
+    ) -> tuple[ConversationEvent, bool]:
+        """In the caller's transaction, the customer's already checked ``text`` and, when the
+        bot has the conversation, the turn it owes: the widget's path and every channel's."""
+        if conversation.state == ConversationState.closed:
+            raise ConversationClosedError(
+                "the conversation is closed; reopen it to write again",
+                details=[{"code": "conversation_closed"}],
+            )
+        if client_id:
+            existing = find_client_event(session, conversation.id, client_id)
+            if existing is not None:
+                return existing, False
+        payload: dict[str, Any] = {"text": text}
+        if suggestion and suggestion in conversation.pending_suggestions:
+            payload["suggestion"] = suggestion
+        event = append_event(
+            session,
+            conversation_id=conversation.id,
+            type="message",
+            author="customer",
+            payload=payload,
+            client_id=client_id,
+        )
+        if conversation.state == ConversationState.bot:
+            # Owed a reply from this commit on: a crash before the reply leaves the row.
+            open_turn(session, TurnKey(conversation.id, event.seq), self.turns)
         return event, True
 
     def history(

@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 from core.clock import utcnow
 from core.db import UTCDateTime
 
-__all__ = ["Channel", "ChannelContact", "ChannelKind"]
+__all__ = ["Channel", "ChannelContact", "ChannelKind", "ChannelToken"]
 
 
 class ChannelKind(StrEnum):
@@ -65,3 +65,16 @@ class ChannelContact(SQLModel, table=True):
     conversation_id: str | None = Field(default=None, max_length=32, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ChannelToken(SQLModel, table=True):
+    """A platform's access token for one channel (WeChat's ``access_token``), shared by every
+    process: fetching a new one ends the old one's life within minutes, so processes must not
+    each keep their own."""
+
+    __tablename__ = "channel_token"
+
+    channel_id: int = Field(foreign_key="channel.id", primary_key=True)
+    access_token: str = Field(max_length=512)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

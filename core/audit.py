@@ -51,6 +51,10 @@ class AuditAction(StrEnum):
     purge_run = "purge.run"
     customer_exported = "customer.exported"
     customer_erased = "customer.erased"
+    channel_created = "channel.created"
+    channel_changed = "channel.changed"
+    channel_secret_rotated = "channel.secret_rotated"  # noqa: S105 (an action name)
+    delivery_replayed = "channel.delivery_replayed"
 
 
 class StaffAuditEntry(SQLModel, table=True):

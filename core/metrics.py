@@ -24,6 +24,8 @@ __all__ = [
     "DISPATCHER_LEADER",
     "ENCODER_BATCH_TEXTS",
     "ESCALATIONS",
+    "WEBHOOK_DELIVERIES",
+    "WEBHOOK_DELIVERY_SECONDS",
     "exposition",
     "observe_stage",
     "stage",
@@ -64,6 +66,17 @@ DISPATCHER_LEADER = Gauge(
 CUSTOMER_SOCKETS = Gauge(
     "kefu_customer_sockets",
     "Customer WebSockets connected to this process.",
+)
+WEBHOOK_DELIVERIES = Counter(
+    "kefu_webhook_deliveries",
+    "Webhook delivery attempts of API channels, by outcome: delivered, retry (failed, to be "
+    "tried again), failed (given up).",
+    ["outcome"],
+)
+WEBHOOK_DELIVERY_SECONDS = Histogram(
+    "kefu_webhook_delivery_seconds",
+    "From an event's commit to its webhook's 2xx (first deliveries, not replays).",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0, 300.0, 1800.0),
 )
 
 

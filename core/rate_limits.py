@@ -68,6 +68,14 @@ _NOUNS = {
 }
 
 
+# Whom a refusal names, by what the rule counts.
+_WHOM = {
+    "address": "from this address",
+    "conversation": "in this conversation",
+    "channel": "through this channel",
+}
+
+
 class RateLimitedError(KefuError):
     code = "rate_limited"
     status = 429
@@ -89,7 +97,7 @@ def parse_limit(text: str) -> list[RateLimitItem]:
 @dataclass(frozen=True)
 class _Rule:
     action: Action
-    per: str  # "address" or "conversation"
+    per: str  # "address", "conversation" or "channel"
     items: list[RateLimitItem]
 
 
@@ -124,6 +132,7 @@ class RateLimiter:
             (Action.rating, "address"): settings.limit_ratings_per_address,
             (Action.rating, "conversation"): settings.limit_ratings_per_conversation,
             (Action.offline_message, "address"): settings.limit_offline_messages_per_address,
+            (Action.message, "channel"): settings.limit_messages_per_channel,
             (Action.offline_message, "conversation"): (
                 settings.limit_offline_messages_per_conversation
             ),
@@ -136,12 +145,17 @@ class RateLimiter:
         return any(r.action is action and r.per == "conversation" for r in self._rules)
 
     async def check(
-        self, action: Action, *, address: str | None = None, conversation_id: str | None = None
+        self,
+        action: Action,
+        *,
+        address: str | None = None,
+        conversation_id: str | None = None,
+        channel: str | None = None,
     ) -> None:
         """Count one ``action`` by this address and/or in this conversation; raise
         ``RateLimitedError`` (429, with the seconds to wait) when a limit is reached. A refused
         action still counts against the address, so a flood stays refused."""
-        keys = {"address": address, "conversation": conversation_id}
+        keys = {"address": address, "conversation": conversation_id, "channel": channel}
         for rule in self._rules:
             key = keys[rule.per]
             if rule.action is not action or key is None:
@@ -149,7 +163,7 @@ class RateLimiter:
             wait = await anyio.to_thread.run_sync(self._hit, rule, key)
             if wait is not None:
                 noun = _NOUNS[action]
-                whom = "from this address" if rule.per == "address" else "in this conversation"
+                whom = _WHOM[rule.per]
                 raise RateLimitedError(
                     f"too many {noun} {whom}; try again in {wait} s",
                     retry_after=wait,

@@ -4,6 +4,8 @@ Two kinds of message share a conversation's channel: stored events (an ``EventPu
 with its ``seq``) and ephemeral frames (``{"frame": {...}}``: typing, queue position) that are
 never stored. The ``activity`` channel carries a notice for every event that changes who owns
 a conversation, so the handoff dispatcher can react; the ``staff`` channel reaches every agent.
+The ``events`` channel carries a notice (conversation id and newest seq) for every batch of
+stored events, so the webhook outbox can deliver at once instead of at its next poll.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .frames import FrameTooLargeError, parse_frame
 
 __all__ = [
     "ACTIVITY_CHANNEL",
+    "EVENTS_CHANNEL",
     "SESSIONS_ENDED",
     "STAFF_CHANNEL",
     "SeqFeed",
@@ -35,6 +38,7 @@ __all__ = [
 ]
 
 ACTIVITY_CHANNEL = "activity"
+EVENTS_CHANNEL = "events"
 STAFF_CHANNEL = "staff"
 # On the staff channel: some of a staff member's sessions ended (signed out elsewhere, password
 # changed, account disabled). Each of their consoles re-checks its own session and closes if it
@@ -53,6 +57,11 @@ async def publish_events(broker: Broker, events: list[ConversationEvent]) -> Non
         changes_hands = changes_hands or (event.type != "message" and not event.internal)
     if changes_hands:
         await notify_activity(broker, events[-1].conversation_id)
+    if events:
+        last = events[-1]
+        await broker.publish(
+            EVENTS_CHANNEL, {"conversation_id": last.conversation_id, "seq": last.seq}
+        )
 
 
 async def publish_frame(broker: Broker, conversation_id: str, frame: dict[str, Any]) -> None:

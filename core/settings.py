@@ -184,6 +184,9 @@ class Settings(BaseSettings):
     limit_ratings_per_address: str = "120/minute"
     limit_offline_messages_per_conversation: str = "5/minute"
     limit_offline_messages_per_address: str = "20/minute"
+    # Messages an app sends through one API channel, all its contacts together (each contact
+    # is also held to limit_messages_per_conversation); docs/channels.md.
+    limit_messages_per_channel: str = "600/minute"
 
     # The embedding site signs the customer's identity with this secret (HMAC-SHA256,
     # docs/security.md "Signed identity"); empty: no claim can be verified.
@@ -203,6 +206,7 @@ class Settings(BaseSettings):
         "limit_ratings_per_address",
         "limit_offline_messages_per_conversation",
         "limit_offline_messages_per_address",
+        "limit_messages_per_channel",
     )
     @classmethod
     def _limit(cls, value: str) -> str:
@@ -295,6 +299,23 @@ class Settings(BaseSettings):
     mail_retry_seconds: float = Field(default=60.0, gt=0)
     mail_max_attempts: int = Field(default=5, ge=1, le=50)
     mail_sweep_seconds: float = Field(default=30.0, gt=0)
+    # Outbound events of API channels (docs/channels.md, "Outbound events (webhooks)"): each
+    # POST waits at most webhook_timeout_seconds; a failed one is tried again after
+    # webhook_retry_first_seconds, times webhook_retry_factor each time up to
+    # webhook_retry_max_seconds (with ±20 % jitter), and is `failed` after
+    # webhook_max_attempts. Every process looks for due deliveries every
+    # webhook_poll_seconds, and at once when an event is published.
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=12, ge=1, le=100)
+    webhook_retry_first_seconds: float = Field(default=1.0, gt=0, le=3600)
+    webhook_retry_factor: float = Field(default=2.0, ge=1, le=10)
+    webhook_retry_max_seconds: float = Field(default=300.0, gt=0, le=86400)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # WeChat Official Account channels (docs/channels.md, "WeChat"): the API's base URL (a test
+    # or a proxy may stand in), and how long a push may wait for the bot's turn to answer it
+    # passively (WeChat gives up at 5 s); a slower answer goes by the customer-service API.
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_passive_seconds: float = Field(default=4.0, gt=0, le=4.5)
     # How customers reach this server, for links in e-mails (https://support.example.com);
     # empty: http://host:port.
     public_url: str = ""
@@ -321,7 +342,7 @@ class Settings(BaseSettings):
             parse_smtp_url(value)
         return value.strip()
 
-    @field_validator("public_url", "follow_up_chat_url")
+    @field_validator("public_url", "follow_up_chat_url", "wechat_api_base")
     @classmethod
     def _http_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")

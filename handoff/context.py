@@ -107,7 +107,11 @@ def _customer_messages(
 
 
 def build_context(
-    session: Session, conversation: Conversation, *, mask: bool = True
+    session: Session,
+    conversation: Conversation,
+    *,
+    mask: bool = True,
+    channel: dict[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """The packet; with ``mask``, every text shows personal data as a hint (``masked`` marks the
     transcript entries that changed; their raw text is revealed one at a time, audited)."""
@@ -128,6 +132,8 @@ def build_context(
         "worsening" if trend.slope < -0.05 else "improving" if trend.slope > 0.05 else "steady"
     )
     return {
+        # How the customer reached us ({"kind": "api", "name": "shop-app"}; the widget: "web").
+        "channel": channel or {"kind": conversation.channel, "name": None},
         "summary": {
             "key_sentences": key_sentences(messages, signals, mask=mask),
             "facts": extract_facts([text for _seq, text in messages], mask=mask),

@@ -232,41 +232,46 @@ class CustomerDesk:
         """Within the window a closed chat comes back: to the queue if a person had it."""
         with session_scope(self.engine) as session:
             conversation = authenticate(session, conversation_id, token)
-            if conversation.state != ConversationState.closed:
-                raise NotClosedError("the conversation is not closed")
-            if conversation.reopen_until is None or utcnow() > conversation.reopen_until:
-                raise ReopenWindowPassedError(
-                    "it is too late to reopen this conversation; start a new one"
-                )
-            last = session.exec(
-                select(Ticket)
-                .where(col(Ticket.conversation_id) == conversation.id)
-                .order_by(col(Ticket.id).desc())
-            ).first()
-            conversation.state = ConversationState.bot
-            conversation.closed_at = None
-            conversation.reopen_until = None
-            events = [
-                append_event(
-                    session,
-                    conversation_id=conversation.id,
-                    type="conversation.reopened",
-                    author="system",
-                    payload={"state": ConversationState.bot},
-                )
-            ]
-            if last is not None and last.assigned_at is not None and last.resolution == "closed":
-                escalation = Escalation(
-                    "reopened",
-                    f"reopened after ticket {last.id}",
-                    conversation.language or "en",
-                    last.topic,
-                )
-                events += self.desk.escalate(session, conversation, escalation)
-                reopened = open_ticket_of(session, conversation.id)
-                if reopened is not None:
-                    reopened.reopened_from = last.id
-                    session.add(reopened)
-            session.add(conversation)
-            session.flush()
+            events = self.reopen_in(session, conversation)
             return self._status(session, conversation), events
+
+    def reopen_in(self, session: Session, conversation: Conversation) -> list[ConversationEvent]:
+        """In the caller's transaction: the widget's reopen, and a channel's next message."""
+        if conversation.state != ConversationState.closed:
+            raise NotClosedError("the conversation is not closed")
+        if conversation.reopen_until is None or utcnow() > conversation.reopen_until:
+            raise ReopenWindowPassedError(
+                "it is too late to reopen this conversation; start a new one"
+            )
+        last = session.exec(
+            select(Ticket)
+            .where(col(Ticket.conversation_id) == conversation.id)
+            .order_by(col(Ticket.id).desc())
+        ).first()
+        conversation.state = ConversationState.bot
+        conversation.closed_at = None
+        conversation.reopen_until = None
+        events = [
+            append_event(
+                session,
+                conversation_id=conversation.id,
+                type="conversation.reopened",
+                author="system",
+                payload={"state": ConversationState.bot},
+            )
+        ]
+        if last is not None and last.assigned_at is not None and last.resolution == "closed":
+            escalation = Escalation(
+                "reopened",
+                f"reopened after ticket {last.id}",
+                conversation.language or "en",
+                last.topic,
+            )
+            events += self.desk.escalate(session, conversation, escalation)
+            reopened = open_ticket_of(session, conversation.id)
+            if reopened is not None:
+                reopened.reopened_from = last.id
+                session.add(reopened)
+        session.add(conversation)
+        session.flush()
+        return events

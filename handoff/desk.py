@@ -53,7 +53,7 @@ from .errors import (
 from .models import AgentProfile, Ticket
 from .priority import initial_priority, trusted_tier
 from .queue import claim_ticket, open_ticket_of, places, release_agent, rows_changed
-from .schemas import TicketPublic, ticket_public
+from .schemas import ChannelNamer, TicketPublic, channel_of, ticket_public
 from .service_language import ServiceLanguage, ServiceLanguageError
 
 __all__ = ["Availability", "HandoffDesk"]
@@ -83,9 +83,12 @@ class HandoffDesk:
         config: DeskConfig,
         service_language: ServiceLanguage | None = None,
         complaints: ComplaintRules | None = None,
+        channel_namer: ChannelNamer | None = None,
     ) -> None:
         self.engine = engine
         self.config = config
+        # Names a conversation's channel on tickets and in the context packet.
+        self.channel_namer = channel_namer
         self.service_language = service_language or ServiceLanguage(engine)
         self.complaints = ComplaintDesk(engine, config, complaints or ComplaintRules())
 
@@ -280,7 +283,7 @@ class HandoffDesk:
                 loaded += session.exec(
                     select(StaffUser).where(col(StaffUser.id).in_(agent_ids))
                 ).all()
-            return [ticket_public(session, t) for t in rows]
+            return [ticket_public(session, t, self.channel_namer) for t in rows]
 
     def _ticket(self, session: Session, ticket_id: int, actor: Actor, *, act: bool) -> Ticket:
         ticket = session.get(Ticket, ticket_id)
@@ -298,8 +301,13 @@ class HandoffDesk:
             ticket = self._ticket(session, ticket_id, actor, act=False)
             conversation = session.get(Conversation, ticket.conversation_id)
             assert conversation is not None
-            context = build_context(session, conversation, mask=self.config.pii.masks("agents"))
-            return ticket_public(session, ticket), context
+            context = build_context(
+                session,
+                conversation,
+                mask=self.config.pii.masks("agents"),
+                channel=channel_of(session, conversation, self.channel_namer),
+            )
+            return ticket_public(session, ticket, self.channel_namer), context
 
     def conversation_of(self, *, ticket_id: int, actor: Actor) -> Conversation:
         with session_scope(self.engine) as session:
@@ -350,7 +358,7 @@ class HandoffDesk:
         )
         fresh = session.get(Ticket, ticket.id)
         assert fresh is not None
-        return ticket_public(session, fresh), [joined]
+        return ticket_public(session, fresh, self.channel_namer), [joined]
 
     def assign(
         self, *, ticket_id: int, agent_id: int
@@ -483,7 +491,7 @@ class HandoffDesk:
                 )
             )
             session.flush()
-            return ticket_public(session, ticket), events
+            return ticket_public(session, ticket, self.channel_namer), events
 
     def hand_back(
         self, *, ticket_id: int, actor: Actor
@@ -505,7 +513,7 @@ class HandoffDesk:
                     payload={},
                 )
             )
-            return ticket_public(session, ticket), events
+            return ticket_public(session, ticket, self.channel_namer), events
 
     def close(
         self, *, ticket_id: int, actor: Actor
@@ -518,7 +526,7 @@ class HandoffDesk:
             events.append(
                 self.close_conversation(session, conversation, by="agent", agent=actor.display_name)
             )
-            return ticket_public(session, ticket), events
+            return ticket_public(session, ticket, self.channel_namer), events
 
     def _finish(
         self, session: Session, ticket: Ticket, *, resolution: str, announce: bool = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,11 @@ from core.staff import StaffUser
 from .models import Ticket
 from .priority import Priority
 
-__all__ = ["AgentRef", "CustomerRef", "TicketPublic", "ticket_public"]
+__all__ = ["AgentRef", "ChannelNamer", "CustomerRef", "TicketPublic", "channel_of", "ticket_public"]
+
+# The name of a channel row by id; the composition root passes the channels package's lookup
+# (handoff may not import it). A conversation of the widget (``web``) has no channel row.
+ChannelNamer = Callable[[Session, int], str | None]
 
 
 class AgentRef(BaseModel):
@@ -53,11 +58,29 @@ class TicketPublic(BaseModel):
     closed_at: datetime | None
     offline_message: str | None
     last_seq: int
+    # How the customer reached us: "web" (the widget), "api", ...; and that channel's name.
+    channel: str = "web"
+    channel_name: str | None = None
 
 
-def ticket_public(session: Session, ticket: Ticket) -> TicketPublic:
+def channel_of(
+    session: Session, conversation: Conversation | None, namer: ChannelNamer | None
+) -> dict[str, str | None]:
+    """``{"kind": ..., "name": ...}``: the conversation's channel, named if it has a row."""
+    if conversation is None:
+        return {"kind": "web", "name": None}
+    name = None
+    if conversation.channel_id is not None and namer is not None:
+        name = namer(session, conversation.channel_id)
+    return {"kind": conversation.channel, "name": name}
+
+
+def ticket_public(
+    session: Session, ticket: Ticket, namer: ChannelNamer | None = None
+) -> TicketPublic:
     agent = session.get(StaffUser, ticket.agent_id) if ticket.agent_id else None
     conversation = session.get(Conversation, ticket.conversation_id)
+    channel = channel_of(session, conversation, namer)
     until = ticket.first_response_at or ticket.closed_at or utcnow()
     return TicketPublic(
         id=ticket.id or 0,
@@ -87,6 +110,8 @@ def ticket_public(session: Session, ticket: Ticket) -> TicketPublic:
         closed_at=ticket.closed_at,
         offline_message=ticket.offline_message,
         last_seq=conversation.last_seq if conversation else 0,
+        channel=channel["kind"] or "web",
+        channel_name=channel["name"],
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from http import HTTPStatus
 from string import Template
 from typing import Any
@@ -32,6 +33,15 @@ from bot.admin_routes import router as bot_admin_router
 from bot.routes import admin_router as exchanges_router
 from bot.routes import router as chat_router
 from bot.turn_runner import TurnRunner
+from channels.deliveries import DeliveryRules
+from channels.delivery_routes import router as deliveries_router
+from channels.inbound import InboundService
+from channels.routes import admin_router as channels_admin_router
+from channels.routes import inbound_router as channels_inbound_router
+from channels.service import ChannelService
+from channels.webhooks import WebhookWorker
+from channels.wechat_api import WeChatApi
+from channels.wechat_routes import wechat_admin_router, wechat_router
 from core.api_types import ErrorResponse
 from core.audit_routes import router as audit_router
 from core.broker import make_broker
@@ -121,6 +131,17 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     scheduled_purge = ScheduledPurge(
         services.engine, RetentionPolicy.of(settings), interval=settings.purge_interval_seconds
     )
+    webhooks = WebhookWorker(
+        services.engine,
+        broker,
+        DeliveryRules.of(settings),
+        f"{instance_id(settings.data_dir)}:webhooks",
+        wechat=WeChatApi(
+            services.engine, settings.wechat_api_base, timeout=settings.webhook_timeout_seconds
+        ),
+        # A bot's message in a WeChat chat may go as the push's passive reply until then.
+        passive_hold=timedelta(seconds=settings.wechat_passive_seconds + 1),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -139,6 +160,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         console_sockets.start()
         jobs.start()
         scheduled_purge.start()
+        webhooks.start()
         app.state.accepting = True
         yield
         # A load balancer polling /readyz sends new customers elsewhere from now on.
@@ -146,6 +168,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         # Turns in progress finish first: an escalation needs the desk and the database.
         await turns.stop()
         await dispatcher.stop()
+        # Sends in flight finish and are recorded: a graceful restart doubles no delivery.
+        await webhooks.stop()
         await console_sockets.close()
         await wall_feed.stop()
         # Jobs this process runs (imports, reindexing, training) finish before the database
@@ -193,7 +217,15 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.wall_feed = wall_feed
     app.state.broker = broker
     app.state.jobs = jobs
+    app.state.webhooks = webhooks
     app.state.rate_limiter = RateLimiter.from_settings(settings)
+    app.state.channels = ChannelService(services.engine)
+    app.state.inbound = InboundService(
+        services.engine,
+        chat=services.chat,
+        customers=services.customer_desk,
+        token_ttl=services.chat.limits.customer_token_ttl,
+    )
     app.state.learning_vectors = VectorCache(services.embedder)
     app.include_router(staff_router)
     app.include_router(mfa_router)
@@ -218,6 +250,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(jobs_router)
     app.include_router(audit_router)
     app.include_router(privacy_router)
+    app.include_router(wechat_admin_router)
+    app.include_router(wechat_router)
+    app.include_router(channels_admin_router)
+    app.include_router(channels_inbound_router)
+    app.include_router(deliveries_router)
     app.include_router(pages.router)
     app.mount("/console/assets", pages.console_assets(), name="console-assets")
     app.mount("/admin/assets", pages.admin_assets(), name="admin-assets")

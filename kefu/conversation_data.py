@@ -2,8 +2,9 @@
 
 A conversation's rows live in four packages' tables, linked by id: its events (core), the
 bot's exchange log and pending turns (bot), tickets with their offline messages, the
-customer's feedback, complaints and quality reviews (handoff), and the learning loop's reviews
-of its exchanges (analytics).
+customer's feedback, complaints and quality reviews (handoff), the learning loop's reviews
+of its exchanges (analytics), and for a channel's conversation its contact, idempotency keys,
+outbound deliveries and outbox cursor (channels).
 Agents' notes are events (``internal``). Only the composition root knows every table, so the
 retention purge and a customer's export and erasure share this one map of them.
 """
@@ -19,6 +20,9 @@ from sqlmodel import Session, SQLModel, col, select
 from analytics.models import LearningReview
 from bot.models import Exchange
 from bot.turns import PendingBotTurn
+from channels.deliveries import ChannelDelivery, ChannelOutboxCursor
+from channels.idempotency import ChannelMessageKey
+from channels.models import ChannelContact
 from core.conversations import Conversation, ConversationEvent
 from handoff.follow_up import FollowUpSurvey
 from handoff.models import Complaint, Feedback, QualityReview, Ticket
@@ -37,6 +41,10 @@ CONVERSATION_TABLES = (
     "follow_up_survey",
     "quality_review",
     "learning_review",
+    "channel_message_key",
+    "channel_delivery",
+    "channel_outbox_cursor",
+    "channel_contact",
 )
 
 # Tables keyed by conversation id, in an order that deletes children before their parents
@@ -49,6 +57,9 @@ _BY_CONVERSATION: tuple[type[SQLModel], ...] = (
     Ticket,
     PendingBotTurn,
     Exchange,
+    ChannelMessageKey,
+    ChannelDelivery,
+    ChannelOutboxCursor,
     ConversationEvent,
 )
 
@@ -80,6 +91,10 @@ def count_rows(session: Session, ids: Select[Any]) -> dict[str, int]:
         .select_from(LearningReview)
         .where(col(LearningReview.exchange_id).in_(exchanges)),
     )
+    counts["channel_contact"] = _count(
+        session,
+        select(func.count()).select_from(ChannelContact).where(_of(ChannelContact).in_(ids)),
+    )
     return {name: counts[name] for name in CONVERSATION_TABLES}
 
 
@@ -101,6 +116,11 @@ def delete_rows(session: Session, ids: Sequence[str]) -> dict[str, int]:
         counts[str(table.__tablename__)] = _deleted(
             session, delete(table).where(_of(table).in_(ids))
         )
+    # A channel's contact (an app's user id, name, e-mail) goes with the conversation it is
+    # on now; earlier conversations never name it. Their next message starts afresh.
+    counts["channel_contact"] = _deleted(
+        session, delete(ChannelContact).where(_of(ChannelContact).in_(ids))
+    )
     counts["conversation"] = _deleted(
         session, delete(Conversation).where(col(Conversation.id).in_(ids))
     )
@@ -142,4 +162,10 @@ def export_rows(session: Session, conversation: Conversation) -> dict[str, Any]:
             _plain(t) for t in rows(PendingBotTurn, col(PendingBotTurn.message_seq))
         ],
         "learning_reviews": [_plain(r) for r in reviews],
+        "channel_contacts": [_plain(c) for c in rows(ChannelContact, col(ChannelContact.id))],
+        "channel_message_keys": [
+            _plain(k) for k in rows(ChannelMessageKey, col(ChannelMessageKey.id))
+        ],
+        # What was sent to the app's webhook or by WeChat's API, and the contact's id in it.
+        "channel_deliveries": [_plain(d) for d in rows(ChannelDelivery, col(ChannelDelivery.seq))],
     }

@@ -9,6 +9,8 @@ def import_all_models() -> None:
     import analytics.models  # noqa: F401
     import bot.models
     import bot.turns  # noqa: F401
+    import channels.deliveries
+    import channels.idempotency
     import channels.models  # noqa: F401
     import core.audit
     import core.conversations

@@ -16,6 +16,7 @@ from bot.intent_service import IntentService, ModelStore
 from bot.policy import PolicySettings
 from bot.sentiment import SentimentAnalyzer
 from bot.turns import TurnConfig
+from channels.service import channel_name
 from core.db import make_engine
 from core.pii_policy import PersonalDataPolicy
 from core.settings import Settings
@@ -130,7 +131,12 @@ def build_services(
     )
     if serving:
         kb.on_intents_changed(intents.retrain_in_background)
-    desk = HandoffDesk(engine, DeskConfig.of(settings), complaints=ComplaintRules.of(settings))
+    desk = HandoffDesk(
+        engine,
+        DeskConfig.of(settings),
+        complaints=ComplaintRules.of(settings),
+        channel_namer=channel_name,
+    )
     chat = ChatService(
         engine,
         kb=kb,

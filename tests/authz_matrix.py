@@ -283,6 +283,36 @@ MATRIX: dict[str, Entry] = {
     "DELETE /api/admin/conversations/{conversation_id}/legal-hold": Entry(
         ADMIN, body={"reason": "authorisation matrix"}
     ),
+    # -- channels: admins manage them; apps call in with the channel's own secret -------------
+    # {name} is a fresh intent's name, so no channel has it: the admin gets 404 unknown_channel.
+    "GET /api/admin/channels": Entry(ADMIN),
+    "POST /api/admin/channels": Entry(ADMIN, body="new_intent", why="a fresh name each time"),
+    "GET /api/admin/channels/{name}": Entry(ADMIN),
+    "PATCH /api/admin/channels/{name}": Entry(ADMIN, body={"enabled": True}),
+    "POST /api/admin/channels/{name}/rotate-secret": Entry(ADMIN),
+    "POST /api/admin/channels/{name}/rotate-signing-secret": Entry(ADMIN),
+    # The webhook delivery log: admins read and replay; {delivery_id} names none (404).
+    "GET /api/admin/channels/{channel_id}/deliveries": Entry(ADMIN),
+    "GET /api/admin/channels/{channel_id}/deliveries/{delivery_id}": Entry(ADMIN),
+    "POST /api/admin/channels/{channel_id}/deliveries/{delivery_id}/replay": Entry(ADMIN),
+    "POST /api/admin/channels/{channel_id}/deliveries/replay-failed": Entry(
+        ADMIN, why="a new channel has no failed deliveries: replays none"
+    ),
+    # No staff session or conversation token opens these: the channel's secret is the
+    # credential (401 invalid_channel_secret; tests/channels). Here {name} names no channel:
+    # 404 unknown_channel for everyone alike.
+    "POST /api/channels/{name}/messages": Entry(
+        ANYONE, body={"contact": {"id": "a"}, "text": "hi"}, why="the channel secret is"
+    ),
+    "GET /api/channels/{name}/contacts/{contact_id}/events": Entry(
+        ANYONE, why="the channel secret is the credential"
+    ),
+    # WeChat accounts: admins add them and read a customer's chat by OpenID; WeChat's pushes
+    # carry the account token's signature, no session (401 invalid_signature; tests/channels).
+    "POST /api/admin/channels/wechat": Entry(ADMIN, why="no body: the admin gets a 422"),
+    "GET /api/admin/channels/wechat/{name}/contacts/{open_id}": Entry(ADMIN),
+    "GET /api/wechat/{name}": Entry(ANYONE, why="the account token's signature is"),
+    "POST /api/wechat/{name}": Entry(ANYONE, why="the account token's signature is"),
     # -- what supervisors read: the exchange log and analytics ----------------------------------
     "GET /api/admin/exchanges": Entry(SUPERVISORS),
     "GET /api/admin/analytics/complaints": Entry(SUPERVISORS),

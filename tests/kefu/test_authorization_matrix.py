@@ -221,6 +221,15 @@ class World:
             return "no-such-version"
         if name == "order_number":
             return "SO123456"  # the demo store's order API serves anyone
+        if name == "channel_id":
+            channel = {"name": f"matrix-channel-{next(m.serial)}", "kind": "api"}
+            return str(m._ok(m.setup.post("/api/admin/channels", json=channel))["id"])
+        if name == "delivery_id":
+            return "999999"  # none: the admin's replay or read is a 404, never a 401 or 403
+        if name == "contact_id":
+            return "no-such-contact"  # the channel routes' {name} names no channel anyway
+        if name == "open_id":
+            return "o-no-such-openid"  # {name} names no WeChat channel: 404 for the admin
         if name == "link_token":
             return "no-such-follow-up-link-token"  # a follow-up link names none of A's world
         if name == "canned_id":

@@ -58,6 +58,28 @@ def upgrade() -> None:
         ["conversation_id"],
         unique=False,
     )
+    # An API channel's Idempotency-Key: one stored message per key (channels/idempotency.py).
+    op.create_table(
+        "channel_message_key",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("channel_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=128), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("conversation_id", sa.String(length=32), nullable=False),
+        sa.Column("message_seq", sa.Integer(), nullable=False),
+        sa.Column("response", sa.JSON(), nullable=True),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["channel_id"], ["channel.id"]),
+        sa.ForeignKeyConstraint(["conversation_id"], ["conversation.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("channel_id", "key", name="uq_channel_message_key"),
+    )
+    op.create_index(
+        op.f("ix_channel_message_key_conversation_id"),
+        "channel_message_key",
+        ["conversation_id"],
+        unique=False,
+    )
     op.add_column(
         "conversation",
         sa.Column("channel", sa.String(length=16), nullable=False, server_default="web"),
@@ -74,6 +96,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_conversation_channel"), table_name="conversation")
     op.drop_column("conversation", "channel_id")
     op.drop_column("conversation", "channel")
+    op.drop_index(op.f("ix_channel_message_key_conversation_id"), table_name="channel_message_key")
+    op.drop_table("channel_message_key")
     op.drop_index(op.f("ix_channel_contact_conversation_id"), table_name="channel_contact")
     op.drop_index(op.f("ix_channel_contact_channel_id"), table_name="channel_contact")
     op.drop_table("channel_contact")

@@ -13,6 +13,7 @@ import { session, startSession } from "/staff/assets/session.js";
 import { loadActions, wireActions } from "./actions.js";
 import { initAnalytics, loadAnalytics, wireAnalytics } from "./analytics.js";
 import { loadAudit, wireAudit } from "./audit.js";
+import { loadChannels, wireChannels } from "./channels.js";
 import { loadIntents, wireIntents } from "./intents.js";
 import { initKb, loadFaqs, wireKb } from "./kb.js";
 import { wireKbTools } from "./kb-tools.js";
@@ -67,6 +68,7 @@ function selectTab(name, { reload = false } = {}) {
     kb: () => (first ? initKb() : loadFaqs()),
     intents: loadIntents,
     actions: loadActions,
+    channels: loadChannels,
     test: () => $("#test-text").focus(),
     training: loadModels,
     learning: loadClusters,
@@ -105,6 +107,7 @@ wireKb();
 wireKbTools();
 wireIntents();
 wireActions();
+wireChannels();
 wireTestBot();
 wireTraining();
 wireLearning();

@@ -4,7 +4,7 @@
 import { $, h } from "/staff/assets/dom.js";
 import { formatDate } from "/staff/assets/format.js";
 import { FACT_LABELS, REASONS } from "./constants.js";
-import { rich, svg } from "./rich.js";
+import { channelBadge, rich, svg } from "./rich.js";
 import { customerName } from "./selectors.js";
 import { subscribe } from "./store.js";
 
@@ -65,6 +65,7 @@ function renderContext(detail) {
       kv([
         ["Email", customer.email && unverified ? h("span", {}, customer.email, " ", unverifiedMark()) : customer.email],
         ["Customer id", customer.external_id],
+        ["Channel", channelBadge(ticket)],
         ["Language", ticket.language ? String(ticket.language).toUpperCase() : ""],
         ["Topic", ticket.topic],
         ["Team", ticket.team],

@@ -5,7 +5,7 @@ import { $, h } from "/staff/assets/dom.js";
 import { formatDate } from "/staff/assets/format.js";
 import { BASE_TITLE, REASONS } from "./constants.js";
 import { selectTicket } from "./desk.js";
-import { priorityBadge } from "./rich.js";
+import { channelBadge, priorityBadge } from "./rich.js";
 import { customerName, offlineInfo, waitText } from "./selectors.js";
 import { state, subscribe } from "./store.js";
 
@@ -42,6 +42,7 @@ function ticketItem(ticket, view) {
   if (customer.tier === "vip") tags.push(h("span", { className: "badge badge--vip", text: "VIP" }));
   if (ticket.language) tags.push(h("span", { className: "badge", text: String(ticket.language).toUpperCase() }));
   if (ticket.team) tags.push(h("span", { className: "badge", text: ticket.team }));
+  tags.push(channelBadge(ticket));
   if (view === "queue" && ticket.agent) tags.push(h("span", { className: "badge badge--status", text: ticket.agent.display_name || ticket.agent.username }));
   const name = view === "offline" && !customer.name && offline && offline.email ? offline.email : customerName(ticket);
   const item = h(

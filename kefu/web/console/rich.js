@@ -48,6 +48,15 @@ export function priorityBadge(priority) {
   return h("span", { className: `badge badge--${value}`, text: value, dataset: { testid: "priority", priority: value } });
 }
 
+const CHANNEL_KINDS = { api: "API", wechat: "WeChat", email: "Email" };
+
+/** How the customer reached us: "Web" (the widget), or "API · shop-app" for a channel. */
+export function channelBadge(ticket) {
+  const kind = (ticket && ticket.channel) || "web";
+  const label = kind === "web" ? "Web" : [CHANNEL_KINDS[kind] || kind, ticket.channel_name].filter(Boolean).join(" · ");
+  return h("span", { className: `badge badge--channel badge--channel-${kind}`, text: label, attrs: { title: "Channel" }, dataset: { testid: "channel", channel: kind } });
+}
+
 /** "5 h 20 min left" / "overdue by 2 h" from seconds left. */
 export function timeLeft(seconds) {
   const late = seconds < 0;

@@ -3,7 +3,7 @@
 // that reopens it after a reload. Drawn from the store.
 
 import { $, h } from "/staff/assets/dom.js";
-import { priorityBadge, rich } from "./rich.js";
+import { channelBadge, priorityBadge, rich } from "./rich.js";
 import { canAct, customerName, isMine, offlineInfo, waitText } from "./selectors.js";
 import { currentTicket, subscribe } from "./store.js";
 
@@ -31,6 +31,7 @@ function renderHeader(ticket) {
   ];
   if (ticket.sla_breached) meta.push(h("span", { className: "badge badge--sla", text: "SLA breached" }));
   if (customer.tier === "vip") meta.push(h("span", { className: "badge badge--vip", text: "VIP" }));
+  meta.push(channelBadge(ticket));
   if (ticket.agent) meta.push(h("span", { text: `· ${isMine(ticket) ? "You" : ticket.agent.display_name || ticket.agent.username}` }));
   if (status !== "closed") meta.push(h("span", { text: status === "active" ? "· open " : "· waiting " }, h("span", { attrs: { id: "chat-wait" }, dataset: { created: ticket.created_at || "" }, text: waitText(ticket.created_at) })));
   $("#chat-meta").replaceChildren(...meta);
