@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import secrets
 import shlex
 import signal
 import subprocess
@@ -34,7 +35,9 @@ import httpx
 from sqlalchemy import create_engine, text
 from websockets.sync.client import connect
 
+from core.db import make_engine, session_scope
 from core.rate_limits import no_limits_env
+from core.staff import Role, create_user
 
 KEFU = Path(sys.executable).parent / "kefu"
 
@@ -89,6 +92,20 @@ class Server:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=60)
+
+
+def admin_session(server: Server, database_url: str) -> httpx.Client:
+    """An admin made in the server's database and signed in: a client with its CSRF header."""
+    password = secrets.token_urlsafe(16)
+    engine = make_engine(database_url)
+    with session_scope(engine) as session:
+        create_user(session, username="bench-admin", password=password, role=Role.admin)
+    engine.dispose()
+    admin = httpx.Client(base_url=server.url, timeout=30)
+    login = admin.post("/api/auth/login", json={"username": "bench-admin", "password": password})
+    login.raise_for_status()
+    admin.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+    return admin
 
 
 def send_and_kill(server: Server, delay_s: float, rng: random.Random) -> Sent:

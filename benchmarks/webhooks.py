@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import shlex
 import statistics
 import subprocess
@@ -39,16 +38,13 @@ from pathlib import Path
 import httpx
 
 # The same ``kefu serve`` child as the kill-and-restart benchmark (benchmarks/ is on the path).
-from kill_restart import KEFU, Server
+from kill_restart import KEFU, Server, admin_session
 from sqlalchemy import create_engine, text
 
-from core.db import make_engine, session_scope
 from core.rate_limits import no_limits_env
-from core.staff import Role, create_user
 from tests.channels.webhook_receiver import Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = secrets.token_urlsafe(16)
 
 
 class App:
@@ -221,18 +217,10 @@ def main() -> None:
     subprocess.run(  # noqa: S603
         [str(KEFU), "db", "upgrade"], env=env, cwd=workdir, check=True, capture_output=True
     )
-    engine = make_engine(url)
-    with session_scope(engine) as session:
-        create_user(session, username="bench-admin", password=PASSWORD, role=Role.admin)
-    engine.dispose()
     receiver = Receiver()
     server = Server(env, workdir, ARGS.port)
     try:
-        admin = httpx.Client(base_url=server.url, timeout=30)
-        login = admin.post(
-            "/api/auth/login", json={"username": "bench-admin", "password": PASSWORD}
-        )
-        admin.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        admin = admin_session(server, url)
         made = admin.post(
             "/api/admin/channels",
             json={"name": "bench", "kind": "api", "webhook_url": receiver.url},

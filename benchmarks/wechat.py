@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import shlex
 import statistics
 import subprocess
@@ -27,17 +26,14 @@ from pathlib import Path
 import httpx
 
 # The same ``kefu serve`` child as the kill-and-restart benchmark (benchmarks/ is on the path).
-from kill_restart import KEFU, Server
+from kill_restart import KEFU, Server, admin_session
 
-from core.db import make_engine, session_scope
 from core.rate_limits import no_limits_env
-from core.staff import Role, create_user
 from kefu.bench import demo_questions
 from tests.channels.wechat_peer import WeChatPeer
 
 APP_ID, SECRET, TOKEN = "wx0123456789abcdef", "bench-app-secret", "benchtoken"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-PASSWORD = secrets.token_urlsafe(16)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -63,17 +59,9 @@ def main() -> None:
         subprocess.run(  # noqa: S603 (our own console script)
             [str(KEFU), *step], env=env, cwd=workdir, check=True, capture_output=True
         )
-    engine = make_engine(env["KEFU_DATABASE_URL"])
-    with session_scope(engine) as session:
-        create_user(session, username="bench-admin", password=PASSWORD, role=Role.admin)
-    engine.dispose()
     server = Server(env, workdir, ARGS.port)
     try:
-        admin = httpx.Client(base_url=server.url, timeout=30)
-        login = admin.post(
-            "/api/auth/login", json={"username": "bench-admin", "password": PASSWORD}
-        )
-        admin.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        admin = admin_session(server, env["KEFU_DATABASE_URL"])
         made = admin.post(
             "/api/admin/channels/wechat",
             json={

@@ -178,6 +178,21 @@ def _new_postgres_schema() -> tuple[str, str]:
     return schema, f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
 
 
+@contextmanager
+def fresh_database(backend: str, root: Path) -> Iterator[str]:
+    """A new, empty database for one server: a SQLite file under ``root``, or (``postgres``) a
+    PostgreSQL schema of its own, dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{root / 'kefu.db'}"
+        return
+    need(bool(POSTGRES_URL), "KEFU_TEST_DATABASE_URL is not set")
+    schema, url = _new_postgres_schema()
+    try:
+        yield url
+    finally:
+        _execute_on_postgres(f'DROP SCHEMA "{schema}" CASCADE')
+
+
 def _execute_on_postgres(statement: str) -> None:
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as connection:

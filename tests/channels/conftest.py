@@ -13,7 +13,7 @@ import pytest
 
 from core.settings import Settings
 from knowledge_base.embeddings import SentenceEmbedder
-from tests.conftest import POSTGRES_URL, _execute_on_postgres, _new_postgres_schema, need
+from tests.conftest import fresh_database
 from tests.live import LiveServer, load_demo, serve
 
 CHANNELS = "/api/admin/channels"
@@ -100,20 +100,13 @@ def channel_server(
 ) -> Iterator[LiveServer]:
     """One served app per module and backend, with the demo knowledge base."""
     root = tmp_path_factory.mktemp("channels")
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{root / 'kefu.db'}"
-    else:
-        need(bool(POSTGRES_URL), "KEFU_TEST_DATABASE_URL is not set")
-        schema, url = _new_postgres_schema()
-    settings = Settings(
-        data_dir=root / "var", database_url=url, handoff_tick_seconds=0.2, _env_file=None
-    )
-    with serve(settings, embedder) as server:
-        load_demo(server)
-        yield server
-    if schema:
-        _execute_on_postgres(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_database(request.param, root) as url:
+        settings = Settings(
+            data_dir=root / "var", database_url=url, handoff_tick_seconds=0.2, _env_file=None
+        )
+        with serve(settings, embedder) as server:
+            load_demo(server)
+            yield server
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from core.settings import Settings
 from knowledge_base.embeddings import SentenceEmbedder
 from tests.channels.wechat_peer import PushAnswer, WeChatPeer, signature
-from tests.conftest import POSTGRES_URL, _execute_on_postgres, _new_postgres_schema, need
+from tests.conftest import fresh_database
 from tests.handoff.desk_helpers import go_online, wait_until
 from tests.live import LiveServer, load_demo, serve
 
@@ -44,28 +44,21 @@ def server(
     peer: WeChatPeer,
 ) -> Iterator[LiveServer]:
     root = tmp_path_factory.mktemp("wechat")
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{root / 'kefu.db'}"
-    else:
-        need(bool(POSTGRES_URL), "KEFU_TEST_DATABASE_URL is not set")
-        schema, url = _new_postgres_schema()
-    settings = Settings(
-        data_dir=root / "var",
-        database_url=url,
-        handoff_tick_seconds=0.2,
-        wechat_api_base=peer.url,
-        # The outbox holds a bot's message this long + 1 s for the passive reply.
-        wechat_passive_seconds=1.5,
-        webhook_poll_seconds=0.2,
-        webhook_retry_first_seconds=0.2,
-        _env_file=None,
-    )
-    with serve(settings, embedder) as running:
-        load_demo(running)
-        yield running
-    if schema:
-        _execute_on_postgres(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_database(request.param, root) as url:
+        settings = Settings(
+            data_dir=root / "var",
+            database_url=url,
+            handoff_tick_seconds=0.2,
+            wechat_api_base=peer.url,
+            # The outbox holds a bot's message this long + 1 s for the passive reply.
+            wechat_passive_seconds=1.5,
+            webhook_poll_seconds=0.2,
+            webhook_retry_first_seconds=0.2,
+            _env_file=None,
+        )
+        with serve(settings, embedder) as running:
+            load_demo(running)
+            yield running
 
 
 _SERIAL = iter(range(1, 10_000))

@@ -33,7 +33,7 @@ from core.settings import Settings
 from kefu.app import create_app
 from knowledge_base.embeddings import SentenceEmbedder
 from tests.authz_matrix import ACTORS, MATRIX, STAFF, Entry
-from tests.conftest import PASSWORD, POSTGRES_URL, _execute_on_postgres, _new_postgres_schema, need
+from tests.conftest import PASSWORD, fresh_database
 from tests.live import LiveServer, serve
 
 DENIED = frozenset({401, 403, 404})
@@ -474,23 +474,16 @@ def matrix(
     embedder: SentenceEmbedder,
 ) -> Iterator[Matrix]:
     root = tmp_path_factory.mktemp("authz")
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{root / 'kefu.db'}"
-    else:
-        need(bool(POSTGRES_URL), "KEFU_TEST_DATABASE_URL is not set")
-        schema, url = _new_postgres_schema()
-    settings = Settings(
-        data_dir=root / "var",
-        database_url=url,
-        assignment="pull",
-        handoff_tick_seconds=0.5,
-        _env_file=None,
-    )
-    with serve(settings, embedder) as server:
-        yield Matrix(server)
-    if schema:
-        _execute_on_postgres(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_database(request.param, root) as url:
+        settings = Settings(
+            data_dir=root / "var",
+            database_url=url,
+            assignment="pull",
+            handoff_tick_seconds=0.5,
+            _env_file=None,
+        )
+        with serve(settings, embedder) as server:
+            yield Matrix(server)
 
 
 @pytest.fixture(scope="module")
