@@ -75,6 +75,11 @@ class PolicySettings:
     # Handing off by intent rule costs a person's time, so it needs more certainty than an FAQ
     # answer: the intent's calibrated chance of being right, not the classifier's raw score.
     handoff_intent_probability: float = 0.9
+    # An intent with an action (bot/actions.py) is answered before the FAQ, since the business's
+    # system knows the customer's own case; but when the FAQ has a confident answer too, only at
+    # this chance of the intent being right, or when the message gives a slot for the action
+    # ("How long does delivery take?" is a question for the FAQ, not an order lookup).
+    action_over_faq_probability: float = 0.9
     max_consecutive_misses: int = 2
     escalate_sentiment_score: float = -0.6
     max_suggestions: int = 3
@@ -173,10 +178,13 @@ def _decide(state: TurnState, seen: Understanding, settings: PolicySettings) -> 
     if intent and intent.name in SMALL_TALK:
         return Decision(DecisionKind.answer_intent, Reason.small_talk, intent=intent.name)
 
-    if intent and intent.action == "call":
-        # The business's system knows this customer's case better than any FAQ entry.
-        return Decision(DecisionKind.answer_intent, Reason.intent_action, intent=intent.name)
     confident = _confident_faq(seen, settings)
+    if intent and intent.action == "call":
+        # The business's system knows this customer's case better than any FAQ entry, unless
+        # the FAQ is sure and the intent is not (nor does the message name a case).
+        sure = intent.probability >= settings.action_over_faq_probability or bool(seen.slots)
+        if confident is None or sure:
+            return Decision(DecisionKind.answer_intent, Reason.intent_action, intent=intent.name)
     if confident:
         return confident
     if intent and intent.action == "respond":

@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     # An intent whose rule hands off (payment_anomaly, complaint) does so from this calibrated
     # chance of being right.
     handoff_intent_probability: float = Field(default=0.9, ge=0.0, le=1.0)
+    # An intent with an action pre-empts a confident FAQ answer only at this calibrated chance,
+    # or when the message gives a slot the action can use (docs/channels.md, "Actions").
+    action_over_faq_probability: float = Field(default=0.9, ge=0.0, le=1.0)
     max_consecutive_misses: int = Field(default=2, ge=1)
     escalate_sentiment_score: float = Field(default=-0.6, ge=-1.0, le=0.0)
     # A "typing" pause before the bot's reply is written, so it does not appear inhumanly fast.

@@ -153,6 +153,7 @@ def build_services(
             faq_agree_probability=settings.faq_agree_probability,
             faq_clarify_probability=settings.faq_clarify_probability,
             handoff_intent_probability=settings.handoff_intent_probability,
+            action_over_faq_probability=settings.action_over_faq_probability,
             max_consecutive_misses=settings.max_consecutive_misses,
             escalate_sentiment_score=settings.escalate_sentiment_score,
         ),

@@ -448,3 +448,17 @@ def test_without_a_prompt_the_intents_own_response_asks(
     configure(demo_client, demo_api, missing_slot={"en": "", "zh": ""})
     asked = Customer(demo_client).reply_to("where is my order")
     assert asked["text"].startswith("You can see the live status")
+
+
+def test_a_confident_faq_answer_wins_over_a_likely_action_intent(
+    demo_client: TestClient, action: dict[str, Any]
+) -> None:
+    # Found by trying the demo as a customer: a general question the FAQ answers word for word
+    # was read as order_status (P 0.76) and asked for an order number. An action pre-empts a
+    # confident FAQ answer only when its intent is near certain or the message gives a slot.
+    general = demo_client.post("/api/admin/bot/test", json={"text": "How long does delivery take?"})
+    decision = general.json()["decision"]
+    assert (decision["kind"], decision["reason"]) == ("answer_faq", "confident_faq")
+    for text in ("where is my order", "How long does delivery take for order SO123456?"):
+        seen = demo_client.post("/api/admin/bot/test", json={"text": text}).json()
+        assert seen["decision"]["reason"] == "intent_action", text
