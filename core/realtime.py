@@ -31,6 +31,7 @@ __all__ = [
     "SeqFeed",
     "notify_activity",
     "notify_sessions_ended",
+    "notify_stored",
     "publish_events",
     "publish_frame",
     "receive_frames",
@@ -57,11 +58,17 @@ async def publish_events(broker: Broker, events: list[ConversationEvent]) -> Non
         changes_hands = changes_hands or (event.type != "message" and not event.internal)
     if changes_hands:
         await notify_activity(broker, events[-1].conversation_id)
-    if events:
-        last = events[-1]
-        await broker.publish(
-            EVENTS_CHANNEL, {"conversation_id": last.conversation_id, "seq": last.seq}
-        )
+    await notify_stored(broker, events)
+
+
+async def notify_stored(broker: Broker, events: list[ConversationEvent]) -> None:
+    """The ``events`` notice: each conversation's newest seq among ``events`` (the outbox of a
+    channel's conversations wakes on it)."""
+    newest: dict[str, int] = {}
+    for event in events:
+        newest[event.conversation_id] = max(event.seq, newest.get(event.conversation_id, 0))
+    for conversation_id, seq in newest.items():
+        await broker.publish(EVENTS_CHANNEL, {"conversation_id": conversation_id, "seq": seq})
 
 
 async def publish_frame(broker: Broker, conversation_id: str, frame: dict[str, Any]) -> None:

@@ -26,7 +26,7 @@ from core.db import session_scope
 from core.errors import ConflictError
 from core.leadership import DISPATCHER_LOCK, Leadership
 from core.metrics import DISPATCHER_LEADER
-from core.realtime import ACTIVITY_CHANNEL, STAFF_CHANNEL, publish_frame
+from core.realtime import ACTIVITY_CHANNEL, STAFF_CHANNEL, notify_stored, publish_frame
 
 from .agent_mail import AgentMail
 from .agents import candidates
@@ -220,6 +220,7 @@ class Dispatcher:
         for event in result.events:
             body = EventPublic.of(event).model_dump(mode="json")
             await self.broker.publish(event.conversation_id, body)
+        await notify_stored(self.broker, result.events)
         for conversation_id, place in result.places.items():
             await publish_frame(
                 self.broker,

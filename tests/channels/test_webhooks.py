@@ -131,7 +131,7 @@ def test_the_app_hears_replies_handoff_and_close_signed_but_not_its_own_words_or
     assert first["replies"], "the bot answers"
     hook.settled(1)
     hook.say("user-7", "still nothing useful at all")  # a second miss: the bot hands off
-    # Assigned automatically by the dispatcher, whose events reach the outbox by its poll.
+    # Assigned automatically by the dispatcher, whose events wake the outbox as any others do.
     (ticket,) = wait_until(
         lambda: [t for t in tickets(agent, "mine") if t["conversation_id"] == conversation_id],
         10,
@@ -344,3 +344,19 @@ def test_a_graceful_stop_finishes_what_it_is_sending(hooks: HookFactory) -> None
     (delivered,) = hook.settled(1)
     assert delivered["attempts"] == 1
     assert by_delivery(hook) == {str(delivered["id"]): 1}
+
+
+def test_the_dispatchers_assignment_reaches_the_app_at_once_not_by_the_poll(
+    hooks: HookFactory,
+) -> None:
+    # With a poll this slow, only the broker's notice can bring the assignment in time.
+    hook = hooks(webhook_poll_seconds=30.0)
+    agent = hook.server.staff("assigned-agent", display_name="Lee")
+    go_online(agent)
+    hook.say("user-9", "hello, what is this thing")
+    hook.say("user-9", "still nothing useful at all")  # the second miss hands off
+
+    def joined() -> bool:
+        return any(r.body["event"] == "agent.joined" for r in hook.receiver.events())
+
+    wait_until(joined, 8, "the assignment to reach the app")
