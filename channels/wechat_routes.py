@@ -95,11 +95,12 @@ def _query(request: Request) -> dict[str, str]:
     return dict(request.query_params.items())
 
 
-@wechat_router.get("/{name}", response_class=PlainTextResponse)
-def check_server_url(request: Request, name: str) -> str:
-    """WeChat's check of the server URL: ``echostr`` back when the signature holds."""
+@wechat_router.get("/{name}", response_class=Response)
+def check_server_url(request: Request, name: str) -> Response:
+    """WeChat's check of the server URL: ``echostr`` back, as plain text, when the signature
+    holds. (A refusal is the usual JSON error, as the API documents.)"""
     _channel, account = _account(request, name)
-    return verify_url(account, _query(request))
+    return PlainTextResponse(verify_url(account, _query(request)))
 
 
 @wechat_router.post("/{name}", response_class=Response)
