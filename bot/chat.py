@@ -27,6 +27,7 @@ from core.conversations import (
     events_after,
     find_client_event,
     new_conversation,
+    note_seen,
     rotate_token,
 )
 from core.db import session_scope
@@ -307,10 +308,20 @@ class ChatService:
     def history(
         self, *, conversation_id: str, token: str | None, after: int = 0, limit: int = 1000
     ) -> list[ConversationEvent]:
-        """One page of the customer's events past ``after``, oldest first."""
-        with Session(self._engine) as session:
+        """One page of the customer's events past ``after``, oldest first; what it returns
+        counts as shown to the customer."""
+        with session_scope(self._engine) as session:
             authenticate(session, conversation_id, token)
-            return events_after(session, conversation_id, after, limit=limit)
+            events = events_after(session, conversation_id, after, limit=limit)
+            if events:
+                note_seen(session, conversation_id, events[-1].seq)
+            return events
+
+    def shown(self, conversation_id: str, seq: int) -> None:
+        """The customer's widget was shown the conversation up to ``seq``: the replies a
+        socket sent or a REST send returned (what is not shown may go by e-mail)."""
+        with session_scope(self._engine) as session:
+            note_seen(session, conversation_id, seq)
 
     def events_since(self, conversation_id: str, after: int) -> list[ConversationEvent]:
         """One page of events past ``after``: callers page on from the last ``seq``."""

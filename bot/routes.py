@@ -233,6 +233,8 @@ async def send_message(
         replies = await take_turn(request.app.state.turns, conversation_id, event.seq)
     # Staff-only events of the turn (a complaint opened at handover, say) stay with the staff.
     shown = [EventPublic.of(e) for e in replies if not e.internal]
+    if shown:
+        await run_in_threadpool(chat.shown, conversation_id, shown[-1].seq)
     return SendResponse(message=EventPublic.of(event), replies=shown)
 
 
@@ -302,6 +304,8 @@ class _Socket:
         self.address = client_address(ws)
         self._send_lock = asyncio.Lock()
         self.feed = SeqFeed(fetch_after=self._fetch_after, emit=self._emit_event)
+        # The last reply message sent, and the last one recorded as shown.
+        self._shown = self._noted = 0
 
     async def _fetch_after(self, seq: int) -> list[dict[str, Any]]:
         missed = await run_in_threadpool(self.chat.events_since, self.conversation_id, seq)
@@ -310,6 +314,15 @@ class _Socket:
     async def _emit_event(self, body: dict[str, Any]) -> None:
         if not body.get("internal"):
             await self.send({"type": "event", "event": body})
+            if body.get("type") == "message" and body.get("author") != "customer":
+                self._shown = max(self._shown, int(body["seq"]))
+
+    async def note_shown(self) -> None:
+        """Record once per batch sent that the widget has an agent's or the bot's messages,
+        so they are not mailed (handoff/customer_mail.py)."""
+        if self._shown > self._noted:
+            self._noted = self._shown
+            await run_in_threadpool(self.chat.shown, self.conversation_id, self._noted)
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self._send_lock:
@@ -327,6 +340,7 @@ class _Socket:
             frame = body.get("frame")
             if frame is None:
                 await self.feed.deliver([body])
+                await self.note_shown()
             elif frame.get("type") == ROTATED_FRAME:
                 if not await self.token_still_valid():
                     return
@@ -500,6 +514,7 @@ async def chat_socket(
                 {"type": "ready", "conversation_id": conversation_id, "last_seq": socket.feed.sent}
             )
             await socket.feed.catch_up()
+            await socket.note_shown()
             await until_first_ends(socket.receive, partial(socket.relay, subscription))
         finally:
             CUSTOMER_SOCKETS.dec()

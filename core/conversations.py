@@ -34,6 +34,7 @@ __all__ = [
     "events_after",
     "find_client_event",
     "new_conversation",
+    "note_seen",
     "rotate_token",
 ]
 
@@ -82,6 +83,9 @@ class Conversation(SQLModel, table=True):
     channel: str = Field(default="web", max_length=16, index=True)
     channel_id: int | None = Field(default=None, index=True)
     last_seq: int = 0
+    # The highest seq the customer's widget was shown (its socket sent it, or a REST read or
+    # send returned it): what is past it may reach them by e-mail (handoff/customer_mail.py).
+    customer_seen_seq: int = 0
     consecutive_misses: int = 0
     escalation_reason: str | None = Field(default=None, max_length=64)
     # Sentiment scores of the customer's messages, oldest first.
@@ -284,3 +288,12 @@ def events_after(
     if not include_internal:
         statement = statement.where(col(ConversationEvent.internal).is_(False))
     return list(session.exec(statement.order_by(col(ConversationEvent.seq)).limit(limit)).all())
+
+
+def note_seen(session: Session, conversation_id: str, seq: int) -> None:
+    """The customer's widget was shown the conversation up to ``seq`` (never moves back)."""
+    session.execute(
+        update(Conversation)
+        .where(col(Conversation.id) == conversation_id, col(Conversation.customer_seen_seq) < seq)
+        .values(customer_seen_seq=seq)
+    )

@@ -38,10 +38,14 @@ class OutboxMail(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # What the mail is about, unique: ``agent-notice:ticket:42``.
     key: str = Field(max_length=128, unique=True, index=True)
+    # The conversation a mail to its customer belongs to (goes with it at purge and erasure).
+    conversation_id: str | None = Field(default=None, max_length=32, index=True)
     recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     subject: str = Field(max_length=300)
     body: str = Field(sa_column=Column(Text, nullable=False))
     language: str = Field(default="en", max_length=8)
+    # Headers beside the outbox's own: Reply-To, Message-ID, In-Reply-To, References.
+    headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     state: str = Field(default="pending", max_length=16, index=True)  # pending | sent | failed
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -59,19 +63,23 @@ def enqueue_mail(
     subject: str,
     body: str,
     language: str = "en",
-) -> None:
-    """Add a message unless one with ``key`` exists (in any state)."""
+    headers: dict[str, str] | None = None,
+    conversation_id: str | None = None,
+) -> bool:
+    """Add a message unless one with ``key`` exists (in any state); True when added."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
-    session.execute(
+    added = session.execute(
         insert(OutboxMail)
         .values(
             key=key,
+            conversation_id=conversation_id,
             recipients=recipients,
             subject=subject[:300],
             body=body,
             language=language,
+            headers=dict(headers or {}),
             state="pending",
             attempts=0,
             next_attempt_at=now,
@@ -79,6 +87,7 @@ def enqueue_mail(
         )
         .on_conflict_do_nothing()
     )
+    return _rowcount(added) == 1
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,7 @@ class _Claimed:
     subject: str
     body: str
     language: str
+    headers: dict[str, str]
 
 
 def _rowcount(result: Any) -> int:
@@ -130,7 +140,12 @@ class MailOutbox:
                 if row is not None:
                     claimed.append(
                         _Claimed(
-                            row.id or 0, list(row.recipients), row.subject, row.body, row.language
+                            row.id or 0,
+                            list(row.recipients),
+                            row.subject,
+                            row.body,
+                            row.language,
+                            dict(row.headers or {}),
                         )
                     )
         return claimed
@@ -143,6 +158,9 @@ class MailOutbox:
         message["Message-ID"] = make_msgid(domain="kefu.outbox")
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
         message["Content-Language"] = "zh-CN" if mail.language == "zh" else "en"
+        for name, value in mail.headers.items():
+            del message[name]
+            message[name] = value
         message.set_content(mail.body)
         return message
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -302,6 +303,20 @@ class Settings(BaseSettings):
     mail_retry_seconds: float = Field(default=60.0, gt=0)
     mail_max_attempts: int = Field(default=5, ge=1, le=50)
     mail_sweep_seconds: float = Field(default=30.0, gt=0)
+    # E-mail continuity (docs/channels.md, "E-mail"): a customer who left an address gets the
+    # agents' and the bot's messages that their widget did not show within
+    # customer_reply_delay_seconds, gathered in one mail (customer_reply_emails false: never).
+    # With inbound_mail_domain set, the mail's Reply-To is reply+<token>@that domain, and the
+    # customer's answer, delivered to the SMTP listener at inbound_smtp_listen (host:port; the
+    # domain's MX or a relay such as Postfix forwards to it), becomes their next message.
+    # Mail over inbound_mail_max_bytes is refused; a reply address works for
+    # customer_reply_token_days.
+    customer_reply_emails: bool = True
+    customer_reply_delay_seconds: float = Field(default=60.0, ge=0, le=86400)
+    customer_reply_token_days: float = Field(default=30.0, gt=0, le=3650)
+    inbound_mail_domain: str = ""
+    inbound_smtp_listen: str = ""
+    inbound_mail_max_bytes: int = Field(default=1_000_000, ge=1024, le=50_000_000)
     # Outbound events of API channels (docs/channels.md, "Outbound events (webhooks)"): each
     # POST waits at most webhook_timeout_seconds; a failed one is tried again after
     # webhook_retry_first_seconds, times webhook_retry_factor each time up to
@@ -337,6 +352,26 @@ class Settings(BaseSettings):
             if not (user and at and "." in domain) or any(c.isspace() for c in item):
                 raise ValueError("each entry must be an e-mail address")
         return cleaned
+
+    @field_validator("inbound_mail_domain")
+    @classmethod
+    def _mail_domain(cls, value: str) -> str:
+        value = value.strip().lower()
+        labels = value.split(".")
+        valid = len(labels) >= 2 and all(re.fullmatch(r"[a-z0-9-]{1,63}", x) for x in labels)
+        if value and not valid:
+            raise ValueError("must be a domain name such as reply.example.com")
+        return value
+
+    @field_validator("inbound_smtp_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            host, colon, port = value.rpartition(":")
+            if not (colon and host and port.isdigit() and 0 < int(port) < 65536):
+                raise ValueError("must be host:port, such as 127.0.0.1:2525")
+        return value
 
     @field_validator("smtp_url")
     @classmethod

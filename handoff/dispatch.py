@@ -32,6 +32,7 @@ from .agent_mail import AgentMail
 from .agents import candidates
 from .assignment import Candidate, choose_agent
 from .complaints import Notice, sweep_complaints
+from .customer_mail import CustomerMail
 from .desk import HandoffDesk
 from .follow_up import FollowUps
 from .models import Ticket
@@ -143,6 +144,7 @@ class Dispatcher:
         tick_seconds: float,
         follow_ups: FollowUps | None = None,
         agent_mail: AgentMail | None = None,
+        customer_mail: CustomerMail | None = None,
     ) -> None:
         self.desk = desk
         self.broker = broker
@@ -159,6 +161,8 @@ class Dispatcher:
             )
         if agent_mail is not None:
             self._side.append(_SideSweep("agent-mail", agent_mail.every, agent_mail.sweep))
+        if customer_mail is not None:
+            self._side.append(_SideSweep("customer-mail", customer_mail.every, customer_mail.sweep))
 
     def start(self) -> None:
         self._stopping = asyncio.Event()

@@ -35,6 +35,8 @@ from bot.routes import router as chat_router
 from bot.turn_runner import TurnRunner
 from channels.deliveries import DeliveryRules
 from channels.delivery_routes import router as deliveries_router
+from channels.email_inbound import EmailInbound
+from channels.email_listener import InboundMailListener
 from channels.inbound import InboundService
 from channels.routes import admin_router as channels_admin_router
 from channels.routes import inbound_router as channels_inbound_router
@@ -60,6 +62,7 @@ from handoff.agent_socket import ConsoleSockets
 from handoff.agent_socket import router as agent_socket_router
 from handoff.assist import AgentAssist
 from handoff.complaint_routes import router as complaint_router
+from handoff.customer_mail import CustomerMail
 from handoff.customer_routes import router as handoff_customer_router
 from handoff.dispatch import Dispatcher
 from handoff.follow_up import FollowUps
@@ -114,6 +117,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         tick_seconds=settings.handoff_tick_seconds,
         follow_ups=follow_ups,
         agent_mail=AgentMail.from_settings(services.engine, settings),
+        customer_mail=CustomerMail.from_settings(services.engine, settings),
     )
     console_sockets = ConsoleSockets(
         services.desk, broker, heartbeat=settings.agent_console_heartbeat_seconds
@@ -143,6 +147,24 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         passive_hold=timedelta(seconds=settings.wechat_passive_seconds + 1),
     )
 
+    # Customers' answers by e-mail, when there is a domain to reply to and a port to take them.
+    mail_listener = (
+        InboundMailListener(
+            EmailInbound(
+                services.engine,
+                chat=services.chat,
+                customers=services.customer_desk,
+                domain=settings.inbound_mail_domain,
+                max_bytes=settings.inbound_mail_max_bytes,
+            ),
+            settings.inbound_smtp_listen,
+            broker=broker,
+            turns=turns,
+        )
+        if settings.inbound_mail_domain and settings.inbound_smtp_listen
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Following first: a change another process makes while this one starts is not lost.
@@ -161,10 +183,14 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         jobs.start()
         scheduled_purge.start()
         webhooks.start()
+        if mail_listener is not None:
+            await mail_listener.start()
         app.state.accepting = True
         yield
         # A load balancer polling /readyz sends new customers elsewhere from now on.
         app.state.accepting = False
+        if mail_listener is not None:
+            await mail_listener.stop()
         # Turns in progress finish first: an escalation needs the desk and the database.
         await turns.stop()
         await dispatcher.stop()

@@ -2,7 +2,8 @@
 
 A conversation's rows live in four packages' tables, linked by id: its events (core), the
 bot's exchange log and pending turns (bot), tickets with their offline messages, the
-customer's feedback, complaints and quality reviews (handoff), the learning loop's reviews
+customer's feedback, complaints, quality reviews and the mail to the customer with its reply
+addresses (handoff, core's mail outbox), the learning loop's reviews
 of its exchanges (analytics), and for a channel's conversation its contact, idempotency keys,
 outbound deliveries and outbox cursor (channels).
 Agents' notes are events (``internal``). Only the composition root knows every table, so the
@@ -24,6 +25,8 @@ from channels.deliveries import ChannelDelivery, ChannelOutboxCursor
 from channels.idempotency import ChannelMessageKey
 from channels.models import ChannelContact
 from core.conversations import Conversation, ConversationEvent
+from core.mail_outbox import OutboxMail
+from handoff.customer_mail import ReplyToken
 from handoff.follow_up import FollowUpSurvey
 from handoff.models import Complaint, Feedback, QualityReview, Ticket
 
@@ -39,6 +42,8 @@ CONVERSATION_TABLES = (
     "conversation_feedback",
     "complaint",
     "follow_up_survey",
+    "email_reply_token",
+    "mail_outbox",
     "quality_review",
     "learning_review",
     "channel_message_key",
@@ -53,6 +58,8 @@ _BY_CONVERSATION: tuple[type[SQLModel], ...] = (
     QualityReview,
     Complaint,
     FollowUpSurvey,
+    ReplyToken,
+    OutboxMail,
     Feedback,
     Ticket,
     PendingBotTurn,
@@ -156,6 +163,13 @@ def export_rows(session: Session, conversation: Conversation) -> dict[str, Any]:
         "follow_ups": [
             _plain(f, leave_out=frozenset({"token_hash"}))
             for f in rows(FollowUpSurvey, col(FollowUpSurvey.id))
+        ],
+        # Mail to the customer (what they were sent is in the events; once sent, the body is
+        # emptied) and its reply addresses, without their token hashes: credentials.
+        "mails": [_plain(m) for m in rows(OutboxMail, col(OutboxMail.id))],
+        "email_reply_addresses": [
+            _plain(t, leave_out=frozenset({"token_hash"}))
+            for t in rows(ReplyToken, col(ReplyToken.id))
         ],
         "quality_reviews": [_plain(r) for r in rows(QualityReview, col(QualityReview.id))],
         "pending_bot_turns": [

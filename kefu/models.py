@@ -19,6 +19,7 @@ def import_all_models() -> None:
     import core.mail_outbox
     import core.mfa
     import core.staff  # noqa: F401
+    import handoff.customer_mail
     import handoff.follow_up
     import handoff.models
     import handoff.presence  # noqa: F401
