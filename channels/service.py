@@ -149,29 +149,47 @@ class ChannelService:
         webhook_url = _check_url(body.webhook_url or "")
         secret = INBOUND_PREFIX + secrets.token_urlsafe(32)
         signing = SIGNING_PREFIX + secrets.token_urlsafe(32)
+        channel = Channel(
+            kind=body.kind,
+            name=name,
+            enabled=body.enabled,
+            inbound_token_hash=hash_secret(secret),
+            webhook_url=webhook_url,
+            signing_secret=signing,
+        )
+        return self._add(channel, by, {"enabled": body.enabled}), secret, signing
+
+    def create_wechat(
+        self, name: str, config: dict[str, Any], *, enabled: bool, by: Audited
+    ) -> Channel:
+        """An Official Account whose ``config`` (AppID, AppSecret, token, AES key) the caller
+        checked; its secrets are kept for signatures and the API, never shown."""
+        channel = Channel(
+            kind=ChannelKind.wechat,
+            name=check_channel_name(name),
+            enabled=enabled,
+            config=config,
+        )
+        return self._add(channel, by, {"app_id": config.get("app_id")})
+
+    def _add(self, channel: Channel, by: Audited, detail: dict[str, Any]) -> Channel:
+        """Insert a new channel with its audit entry; a taken name is a 409 either way."""
         duplicate = DuplicateChannelError(
-            f"a channel named {name!r} already exists",
+            f"a channel named {channel.name!r} already exists",
             details=[{"code": "duplicate_name", "field": "name"}],
         )
         try:
             with session_scope(self._engine) as session:
-                if session.exec(select(Channel).where(col(Channel.name) == name)).first():
+                taken = select(Channel).where(col(Channel.name) == channel.name)
+                if session.exec(taken).first():
                     raise duplicate
-                channel = Channel(
-                    kind=body.kind,
-                    name=name,
-                    enabled=body.enabled,
-                    inbound_token_hash=hash_secret(secret),
-                    webhook_url=webhook_url,
-                    signing_secret=signing,
-                )
                 session.add(channel)
                 session.flush()
-                detail = {"name": name, "kind": body.kind, "enabled": body.enabled}
+                detail = {"kind": channel.kind, **detail}
                 self._audit(session, AuditAction.channel_created, channel, by, detail)
         except IntegrityError:  # another admin created the name meanwhile
             raise duplicate from None
-        return channel, secret, signing
+        return channel
 
     def update(self, name: str, body: ChannelUpdate, *, by: Audited) -> Channel:
         with session_scope(self._engine) as session:

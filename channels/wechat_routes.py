@@ -22,16 +22,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request, status
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from bot.routes import take_turn
 from core.addresses import client_address
-from core.audit import AuditAction, record_audit
 from core.auth import AdminActor
 from core.conversations import ConversationEvent, EventPublic
-from core.db import session_scope
 from core.errors import InvalidInputError
 from core.rate_limits import Action, RateLimiter
 from core.realtime import publish_events
@@ -42,8 +39,9 @@ from .inbound import InboundService
 from .models import Channel, ChannelKind
 from .schemas import ChannelPublic, ContactIn, InboundMessage
 from .service import (
+    Audited,
     ChannelDisabledError,
-    DuplicateChannelError,
+    ChannelService,
     UnknownChannelError,
     check_channel_name,
 )
@@ -202,26 +200,9 @@ def create_wechat_channel(
         "token": body.token,
         "encoding_aes_key": body.encoding_aes_key,
     }
-    try:
-        with session_scope(request.app.state.engine) as session:
-            channel = Channel(
-                kind=ChannelKind.wechat, name=name, enabled=body.enabled, config=config
-            )
-            session.add(channel)
-            session.flush()
-            record_audit(
-                session,
-                action=AuditAction.channel_created,
-                actor_id=actor.user_id,
-                actor_name=actor.name,
-                target_type="channel",
-                target_id=channel.id,
-                address=client_address(request),
-                detail={"name": name, "kind": ChannelKind.wechat, "app_id": body.app_id},
-            )
-            return _public(channel)
-    except IntegrityError:
-        raise DuplicateChannelError(f"a channel named {name!r} exists") from None
+    channels: ChannelService = request.app.state.channels
+    by = Audited(actor, client_address(request))
+    return _public(channels.create_wechat(name, config, enabled=body.enabled, by=by))
 
 
 class ContactTranscript(BaseModel):

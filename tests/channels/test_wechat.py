@@ -230,7 +230,15 @@ def test_bad_accounts_are_refused(server: LiveServer) -> None:
         refused = admin.post(ADMIN, json=good | {field: value})
         assert refused.status_code == 422, (field, refused.text)
     assert admin.post(ADMIN, json=good).status_code == 201
-    assert admin.post(ADMIN, json=good).status_code == 409
+    # One namespace and one record for every kind of channel.
+    for path, body in [(ADMIN, good), ("/api/admin/channels", {"name": "wx-good"})]:
+        again = admin.post(path, json=body)
+        assert again.status_code == 409, again.text
+        assert again.json()["error"]["code"] == "duplicate_name"
+        assert again.json()["error"]["details"] == [{"code": "duplicate_name", "field": "name"}]
+    audit = admin.get("/api/admin/audit-log", params={"action": "channel.created", "limit": 200})
+    made = [e for e in audit.json()["items"] if e["detail"].get("name") == "wx-good"]
+    assert [e["detail"] for e in made] == [{"name": "wx-good", "kind": "wechat", "app_id": APP_ID}]
 
 
 def _ticket_of(agent: httpx.Client) -> dict[str, Any] | None:
