@@ -277,9 +277,11 @@ class ChatService:
         *,
         client_id: str | None = None,
         suggestion: str | None = None,
+        via: str | None = None,
     ) -> tuple[ConversationEvent, bool]:
         """In the caller's transaction, the customer's already checked ``text`` and, when the
-        bot has the conversation, the turn it owes: the widget's path and every channel's."""
+        bot has the conversation, the turn it owes: the widget's path and every channel's.
+        ``via`` names a way in other than the conversation's channel (``email``)."""
         if conversation.state == ConversationState.closed:
             raise ConversationClosedError(
                 "the conversation is closed; reopen it to write again",
@@ -292,6 +294,8 @@ class ChatService:
         payload: dict[str, Any] = {"text": text}
         if suggestion and suggestion in conversation.pending_suggestions:
             payload["suggestion"] = suggestion
+        if via:
+            payload["via"] = via
         event = append_event(
             session,
             conversation_id=conversation.id,

@@ -122,6 +122,7 @@ function eventNode(event) {
     bubble.append(h("ul", { className: "msg__suggestions" }, payload.suggestions.map((s) => h("li", { text: s.question || s.entry_id || "" }))));
   }
   if (payload.suggestion) meta.append(h("span", { className: "muted", text: "· picked a suggestion" }));
+  if (payload.via === "email") meta.append(h("span", { className: "muted", text: "· by e-mail" }));
   if (event.masked && event.revealable) meta.append(revealButton(event, bubble));
   return h("div", { className: `msg msg--${kind}`, dataset }, meta, bubble);
 }
