@@ -48,6 +48,7 @@ from .escalation import BotOnlyEscalator, Escalation, Escalator
 from .intent_service import IntentService
 from .intents import IntentPrediction
 from .models import BotAction, Exchange
+from .plain_text import picked_suggestion
 from .policy import (
     AnswerEstimate,
     Decision,
@@ -278,10 +279,12 @@ class ChatService:
         client_id: str | None = None,
         suggestion: str | None = None,
         via: str | None = None,
+        numbered: bool = False,
     ) -> tuple[ConversationEvent, bool]:
         """In the caller's transaction, the customer's already checked ``text`` and, when the
         bot has the conversation, the turn it owes: the widget's path and every channel's.
-        ``via`` names a way in other than the conversation's channel (``email``)."""
+        ``via`` names a way in other than the conversation's channel (``email``); a way in
+        that shows suggestions as numbered lines (``numbered``) lets a number pick one."""
         if conversation.state == ConversationState.closed:
             raise ConversationClosedError(
                 "the conversation is closed; reopen it to write again",
@@ -292,6 +295,8 @@ class ChatService:
             if existing is not None:
                 return existing, False
         payload: dict[str, Any] = {"text": text}
+        if numbered and suggestion is None:
+            suggestion = picked_suggestion(text, conversation.pending_suggestions)
         if suggestion and suggestion in conversation.pending_suggestions:
             payload["suggestion"] = suggestion
         if via:

@@ -216,7 +216,7 @@ class EmailInbound:
                     return MailReceived(conversation_id, earlier, [], False, False)
                 events = self._customers.reopen_in(session, conversation)
             message, created = self._chat.append_customer_message(
-                session, conversation, text, client_id=client_id, via="email"
+                session, conversation, text, client_id=client_id, via="email", numbered=True
             )
             owed = created and conversation.state == ConversationState.bot
             return MailReceived(

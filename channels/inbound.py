@@ -39,7 +39,7 @@ from core.errors import InvalidInputError, KefuError, NotFoundError
 from handoff.customer import CustomerDesk
 
 from .idempotency import ChannelMessageKey, find_key, fingerprint, remember_response
-from .models import Channel, ChannelContact
+from .models import Channel, ChannelContact, ChannelKind
 from .schemas import ContactIn, InboundMessage, InboundResponse
 
 __all__ = [
@@ -128,7 +128,9 @@ class InboundService:
             if key and (earlier := _replay(session, channel_id, key, digest)) is not None:
                 return earlier
             conversation, events = self._conversation_of(session, channel, contact, body)
-            message, _ = self._chat.append_customer_message(session, conversation, text)
+            message, _ = self._chat.append_customer_message(
+                session, conversation, text, numbered=channel.kind == ChannelKind.wechat
+            )
             key_id = None
             if key:
                 row = ChannelMessageKey(

@@ -27,6 +27,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 
+from bot.plain_text import numbered_text
 from core.errors import KefuError
 
 __all__ = [
@@ -185,8 +186,5 @@ def passive_reply(account: WeChatAccount, inbound: InboundWeChat, text: str, *, 
 
 def message_text(payload: dict[str, Any]) -> str:
     """A message event's text as a WeChat customer reads it: a clarifying question's
-    suggestions follow as numbered lines."""
-    text = str(payload.get("text") or "").strip()
-    suggestions = payload.get("suggestions") or []
-    lines = [f"{n}. {s.get('question', '')}" for n, s in enumerate(suggestions, start=1)]
-    return "\n".join([text, *lines]).strip()
+    suggestions follow as numbered lines, and a number answers it."""
+    return numbered_text(payload)

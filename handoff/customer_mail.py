@@ -33,6 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from bot.plain_text import numbered_text
 from core.clock import utcnow
 from core.conversations import Conversation, ConversationEvent
 from core.db import UTCDateTime, session_scope
@@ -232,7 +233,7 @@ def compose(events: list[ConversationEvent], language: str, *, can_reply: bool) 
     parts: list[str] = []
     for event in events:
         name = sender_name(event, language)
-        text = str(event.payload.get("text") or "").strip()
+        text = numbered_text(event.payload)
         parts.append(f"{name}：\n{text}" if zh else f"{name} wrote:\n{text}")
     if zh:
         subject = "回复：您的咨询"

@@ -174,6 +174,28 @@ def test_an_agents_reply_goes_out_by_the_customer_service_api(
     assert peer.token_fetches >= fetched + 1
 
 
+def test_a_clarifying_question_is_answered_by_its_number(
+    server: LiveServer, peer: WeChatPeer
+) -> None:
+    record = account(server)
+    asked = push(server, peer, record, peer.text_xml("o-cy", "coupon", 9101))
+    lines = asked.reply.splitlines()
+    numbered = [line for line in lines if line[:2] in {"1.", "2.", "3."}]
+    assert len(numbered) >= 2, asked.reply
+    second = numbered[1].partition(". ")[2]
+    picked = push(server, peer, record, peer.text_xml("o-cy", "２", 9102))
+    events = _contact_events(server, record, "o-cy")
+    clarify, answer = [e for e in events if e["author"] == "bot"][-2:]
+    entry_id = clarify["payload"]["suggestions"][1]["entry_id"]
+    assert clarify["payload"]["suggestions"][1]["question"] == second
+    assert answer["payload"]["entry_id"] == entry_id, answer["payload"]
+    assert picked.reply == answer["payload"]["text"]
+    # A number with no question before it, or past the list, is only text.
+    beyond = push(server, peer, record, peer.text_xml("o-cy", "9", 9103))
+    last = [e for e in _contact_events(server, record, "o-cy") if e["author"] == "bot"][-1]
+    assert last["payload"].get("entry_id") != entry_id, beyond.reply
+
+
 def test_other_messages_and_events(server: LiveServer, peer: WeChatPeer) -> None:
     record = account(server)
     subscribed = push(server, peer, record, peer.event_xml("o-dee", "subscribe"))
