@@ -120,7 +120,7 @@ def mail_text(message: EmailMessage) -> str:
     if not isinstance(content, str):
         return ""
     if part.get_content_subtype() == "html":
-        content = BeautifulSoup(content, "html.parser").get_text("\n")
+        content = _html_text(content)
     content = content.replace("\r\n", "\n")
     reply = _REPLIES.parse_reply(content) or ""
     kept: list[str] = []
@@ -130,6 +130,21 @@ def mail_text(message: EmailMessage) -> str:
         if not line.lstrip().startswith(">") and not _QUOTE_HEADER.match(line):
             kept.append(line)
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+# Elements that end a line, and the quoted mail of webmail and Outlook replies.
+_BLOCKS = ["br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table"]
+_QUOTED = ["blockquote", ".gmail_quote", "#appendonsend", "#divRplyFwdMsg", ".moz-cite-prefix"]
+
+
+def _html_text(html: str) -> str:
+    soup = BeautifulSoup(html, "html.parser")
+    for quoted in soup.select(", ".join(_QUOTED)):
+        quoted.decompose()
+    for block in soup.find_all(_BLOCKS):
+        block.append("\n")
+    lines = (" ".join(line.split()) for line in soup.get_text().splitlines())
+    return "\n".join(lines)
 
 
 def _automatic(message: EmailMessage) -> bool:
@@ -189,6 +204,11 @@ class EmailInbound:
         text = mail_text(parsed)
         if not text:
             raise InvalidMailError("the mail has no text of its own (only what it quotes)")
+        if len(text) > self._chat.limits.max_message_chars:
+            raise InvalidMailError(
+                f"the mail's text is too long for a chat message ({len(text)} characters, "
+                f"at most {self._chat.limits.max_message_chars}); please write less"
+            )
         text = self._chat.validate_text(text)
         message_id = str(parsed.get("Message-ID") or "").strip() or hashlib.sha256(raw).hexdigest()
         client_id = "mail:" + hashlib.sha256(message_id.encode()).hexdigest()[:40]

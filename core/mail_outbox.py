@@ -86,8 +86,9 @@ def enqueue_mail(
             created_at=now,
         )
         .on_conflict_do_nothing()
+        .returning(col(OutboxMail.id))
     )
-    return _rowcount(added) == 1
+    return added.first() is not None
 
 
 @dataclass(frozen=True)
@@ -157,11 +158,12 @@ class MailOutbox:
         message["Date"] = format_datetime(utcnow())
         message["Message-ID"] = make_msgid(domain="kefu.outbox")
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
-        message["Content-Language"] = "zh-CN" if mail.language == "zh" else "en"
         for name, value in mail.headers.items():
             del message[name]
             message[name] = value
         message.set_content(mail.body)
+        # After the content: set_content replaces every Content-* header.
+        message["Content-Language"] = "zh-CN" if mail.language == "zh" else "en"
         return message
 
     def _record(self, mail_id: int, error: MailError | None) -> None:

@@ -25,10 +25,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import anyio
-from sqlalchemy import CursorResult, UniqueConstraint, func
+from sqlalchemy import UniqueConstraint, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -83,10 +83,6 @@ class _Rules:
     delay: timedelta
     token_ttl: timedelta
     domain: str
-
-
-def _rowcount(result: Any) -> int:
-    return int(cast(CursorResult[Any], result).rowcount)
 
 
 class CustomerMail:
@@ -193,8 +189,9 @@ class CustomerMail:
                     expires_at=now + self.rules.token_ttl,
                 )
                 .on_conflict_do_nothing()
+                .returning(col(ReplyToken.id))
             )
-            if _rowcount(made) != 1:
+            if made.first() is None:
                 return False  # another process mailed these messages
             language = "zh" if conversation.language == "zh" else "en"
             headers = {"Message-ID": message_id}
