@@ -28,8 +28,9 @@ from .clock import utcnow
 from .db import UTCDateTime, session_scope
 from .mailer import Mailer, MailError
 from .pii import mask_personal_data
+from .settings import Settings
 
-__all__ = ["MailOutbox", "MailRules", "OutboxMail", "enqueue_mail"]
+__all__ = ["MailOutbox", "MailRules", "MailSweep", "OutboxMail", "enqueue_mail"]
 
 
 class OutboxMail(SQLModel, table=True):
@@ -119,6 +120,20 @@ class MailOutbox:
         self.mailer = mailer
         self.rules = rules
 
+    @classmethod
+    def from_settings(cls, engine: Engine, settings: Settings) -> MailOutbox | None:
+        """The outbox through ``KEFU_SMTP_URL``; None without a relay or a sender."""
+        mailer = Mailer.from_url(
+            settings.smtp_url, settings.smtp_from, timeout=settings.smtp_timeout_seconds
+        )
+        if mailer is None:
+            return None
+        rules = MailRules(
+            retry=timedelta(seconds=settings.mail_retry_seconds),
+            max_attempts=settings.mail_max_attempts,
+        )
+        return cls(engine, mailer, rules)
+
     def _claim(self, now: datetime) -> list[_Claimed]:
         free = or_(col(OutboxMail.lease_until).is_(None), col(OutboxMail.lease_until) < now)
         due = (col(OutboxMail.state) == "pending", col(OutboxMail.next_attempt_at) <= now, free)
@@ -198,3 +213,23 @@ class MailOutbox:
             await anyio.to_thread.run_sync(self._record, mail.id, error)
             sent, failed = (sent + 1, failed) if error is None else (sent, failed + 1)
         return sent, failed
+
+
+class MailSweep:
+    """A kind of mail the dispatcher's leader writes beside its sweep, every ``every``
+    seconds: ``enqueue`` puts what is due in the outbox, then one batch is sent."""
+
+    def __init__(self, engine: Engine, outbox: MailOutbox, *, every: float) -> None:
+        self.engine = engine
+        self.outbox = outbox
+        self.every = every
+
+    def enqueue(self) -> int:
+        """Put what is due in the outbox; how many mails were added."""
+        raise NotImplementedError
+
+    async def sweep(self) -> tuple[int, int, int]:
+        """Enqueue what is due, then send one batch: (enqueued, sent, failed attempts)."""
+        made = await anyio.to_thread.run_sync(self.enqueue)
+        sent, failed = await self.outbox.send_due()
+        return made, sent, failed

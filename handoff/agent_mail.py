@@ -20,15 +20,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import anyio
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core.clock import utcnow
 from core.conversations import Conversation
 from core.db import session_scope
-from core.mail_outbox import MailOutbox, MailRules, OutboxMail, enqueue_mail
-from core.mailer import Mailer
+from core.mail_outbox import MailOutbox, MailSweep, OutboxMail, enqueue_mail
 from core.pii import mask_personal_data
 from core.settings import Settings
 
@@ -54,33 +52,24 @@ class _Rules:
     console_url: str
 
 
-class AgentMail:
+class AgentMail(MailSweep):
     def __init__(
         self, engine: Engine, rules: _Rules, outbox: MailOutbox, *, every: float = 30.0
     ) -> None:
-        self.engine = engine
+        super().__init__(engine, outbox, every=every)
         self.rules = rules
-        self.outbox = outbox
-        self.every = every
 
     @classmethod
     def from_settings(cls, engine: Engine, settings: Settings) -> AgentMail | None:
         """None when there is nobody to tell or no relay to tell them through."""
-        mailer = Mailer.from_url(
-            settings.smtp_url, settings.smtp_from, timeout=settings.smtp_timeout_seconds
-        )
-        if mailer is None or not settings.agent_notice_emails:
+        outbox = MailOutbox.from_settings(engine, settings)
+        if outbox is None or not settings.agent_notice_emails:
             return None
         rules = _Rules(
             recipients=tuple(settings.agent_notice_emails),
             live_tickets=settings.agent_notice_live_tickets,
             console_url=f"{settings.resolved_public_url}/console",
         )
-        outbox_rules = MailRules(
-            retry=timedelta(seconds=settings.mail_retry_seconds),
-            max_attempts=settings.mail_max_attempts,
-        )
-        outbox = MailOutbox(engine, mailer, outbox_rules)
         return cls(engine, rules, outbox, every=settings.mail_sweep_seconds)
 
     def _unannounced(self, now: datetime) -> list[int]:
@@ -117,7 +106,7 @@ class AgentMail:
         ]
         return subject, "\n".join(lines) + "\n"
 
-    def enqueue_new(self, now: datetime | None = None) -> int:
+    def enqueue(self, now: datetime | None = None) -> int:
         """Put a notice of each new ticket in the outbox; how many were added."""
         made = 0
         for ticket_id in self._unannounced(now or utcnow()):
@@ -138,9 +127,3 @@ class AgentMail:
                     )
                 made += 1
         return made
-
-    async def sweep(self) -> tuple[int, int, int]:
-        """Enqueue what is new, then send one batch: (enqueued, sent, failed attempts)."""
-        made = await anyio.to_thread.run_sync(self.enqueue_new)
-        sent, failed = await self.outbox.send_due()
-        return made, sent, failed

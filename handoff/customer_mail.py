@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import anyio
 from sqlalchemy import UniqueConstraint, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -37,8 +36,7 @@ from bot.plain_text import numbered_text
 from core.clock import utcnow
 from core.conversations import Conversation, ConversationEvent
 from core.db import UTCDateTime, session_scope
-from core.mail_outbox import MailOutbox, MailRules, enqueue_mail
-from core.mailer import Mailer
+from core.mail_outbox import MailOutbox, MailSweep, enqueue_mail
 from core.settings import Settings
 
 __all__ = ["CustomerMail", "ReplyToken", "reply_token_hash", "sender_name"]
@@ -85,33 +83,24 @@ class _Rules:
     domain: str
 
 
-class CustomerMail:
+class CustomerMail(MailSweep):
     def __init__(
         self, engine: Engine, rules: _Rules, outbox: MailOutbox, *, every: float = 30.0
     ) -> None:
-        self.engine = engine
+        super().__init__(engine, outbox, every=every)
         self.rules = rules
-        self.outbox = outbox
-        self.every = every
 
     @classmethod
     def from_settings(cls, engine: Engine, settings: Settings) -> CustomerMail | None:
         """None when switched off or without a relay."""
-        mailer = Mailer.from_url(
-            settings.smtp_url, settings.smtp_from, timeout=settings.smtp_timeout_seconds
-        )
-        if mailer is None or not settings.customer_reply_emails:
+        outbox = MailOutbox.from_settings(engine, settings)
+        if outbox is None or not settings.customer_reply_emails:
             return None
         rules = _Rules(
             delay=timedelta(seconds=settings.customer_reply_delay_seconds),
             token_ttl=timedelta(days=settings.customer_reply_token_days),
             domain=settings.inbound_mail_domain,
         )
-        outbox_rules = MailRules(
-            retry=timedelta(seconds=settings.mail_retry_seconds),
-            max_attempts=settings.mail_max_attempts,
-        )
-        outbox = MailOutbox(engine, mailer, outbox_rules)
         return cls(engine, rules, outbox, every=settings.mail_sweep_seconds)
 
     # -- what is due ---------------------------------------------------------------------------
@@ -212,16 +201,10 @@ class CustomerMail:
                 conversation_id=conversation_id,
             )
 
-    def enqueue_due(self, now: datetime | None = None) -> int:
+    def enqueue(self, now: datetime | None = None) -> int:
         """Put one mail per conversation with unseen messages in the outbox; how many."""
         now = now or utcnow()
         return sum(self._enqueue(conversation_id, now) for conversation_id in self._due(now))
-
-    async def sweep(self) -> tuple[int, int, int]:
-        """Enqueue what is due, then send one batch: (enqueued, sent, failed attempts)."""
-        made = await anyio.to_thread.run_sync(self.enqueue_due)
-        sent, failed = await self.outbox.send_due()
-        return made, sent, failed
 
 
 def compose(events: list[ConversationEvent], language: str, *, can_reply: bool) -> tuple[str, str]:
