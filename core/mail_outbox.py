@@ -229,7 +229,12 @@ class MailSweep:
         raise NotImplementedError
 
     async def sweep(self) -> tuple[int, int, int]:
-        """Enqueue what is due, then send one batch: (enqueued, sent, failed attempts)."""
+        """Enqueue what is due, then send batches until one is not full (a busy desk's mail
+        does not wait a pass per batch): (enqueued, sent, failed attempts)."""
         made = await anyio.to_thread.run_sync(self.enqueue)
-        sent, failed = await self.outbox.send_due()
-        return made, sent, failed
+        sent = failed = 0
+        while True:
+            batch_sent, batch_failed = await self.outbox.send_due()
+            sent, failed = sent + batch_sent, failed + batch_failed
+            if batch_sent + batch_failed < self.outbox.rules.batch:
+                return made, sent, failed
