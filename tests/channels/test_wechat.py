@@ -179,6 +179,7 @@ def test_a_clarifying_question_is_answered_by_its_number(
 ) -> None:
     record = account(server)
     asked = push(server, peer, record, peer.text_xml("o-cy", "coupon", 9101))
+    assert asked.reply, asked.body
     lines = asked.reply.splitlines()
     numbered = [line for line in lines if line[:2] in {"1.", "2.", "3."}]
     assert len(numbered) >= 2, asked.reply
